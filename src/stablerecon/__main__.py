@@ -1,0 +1,3 @@
+from stablerecon.cli import app
+
+app(prog_name="stablerecon")

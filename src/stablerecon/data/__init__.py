@@ -1,0 +1,17 @@
+"""Test objects and images: generated phantoms, images bundled with installed packages,
+and readers for user data (PNG/TIFF, NPY, DICOM, NIfTI, fastMRI HDF5)."""
+
+from stablerecon.data.bundled import available, load
+from stablerecon.data.phantoms import random_ellipses, shepp_logan, sparse_vector
+from stablerecon.data.readers import Image, normalise, read_image
+
+__all__ = [
+    "Image",
+    "available",
+    "load",
+    "normalise",
+    "random_ellipses",
+    "read_image",
+    "shepp_logan",
+    "sparse_vector",
+]

@@ -1,0 +1,117 @@
+"""Generated test objects: Shepp–Logan, random ellipses, sparse vectors."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from stablerecon.errors import StableReconError
+
+# Modified Shepp–Logan (Toft, 1996): intensity, semi-axes a, b, centre x0, y0, angle (deg),
+# on the square [-1, 1]^2 with y pointing up.
+_MODIFIED_SHEPP_LOGAN = np.array(
+    [
+        [1.0, 0.69, 0.92, 0.0, 0.0, 0.0],
+        [-0.8, 0.6624, 0.8740, 0.0, -0.0184, 0.0],
+        [-0.2, 0.1100, 0.3100, 0.22, 0.0, -18.0],
+        [-0.2, 0.1600, 0.4100, -0.22, 0.0, 18.0],
+        [0.1, 0.2100, 0.2500, 0.0, 0.35, 0.0],
+        [0.1, 0.0460, 0.0460, 0.0, 0.1, 0.0],
+        [0.1, 0.0460, 0.0460, 0.0, -0.1, 0.0],
+        [0.1, 0.0460, 0.0230, -0.08, -0.605, 0.0],
+        [0.1, 0.0230, 0.0230, 0.0, -0.606, 0.0],
+        [0.1, 0.0230, 0.0460, 0.06, -0.605, 0.0],
+    ]
+)
+
+
+def ellipses_image(size: int, params: np.ndarray, supersample: int = 2) -> np.ndarray:
+    """Rasterise a sum of constant ellipses on [-1, 1]^2 to a ``size × size`` image.
+
+    ``params`` rows are (intensity, a, b, x0, y0, angle in degrees). Each pixel is the
+    mean over ``supersample²`` sub-pixel points (anti-aliased edges).
+    """
+    if size < 2:
+        raise StableReconError(f"phantom size must be >= 2, got {size}.")
+    n = size * supersample
+    coords = (np.arange(n) + 0.5) / n * 2.0 - 1.0
+    x = coords[None, :]
+    y = -coords[:, None]
+    img = np.zeros((n, n))
+    for value, a, b, x0, y0, angle in params:
+        phi = np.deg2rad(angle)
+        c, s = np.cos(phi), np.sin(phi)
+        xr = (x - x0) * c + (y - y0) * s
+        yr = -(x - x0) * s + (y - y0) * c
+        img += value * ((xr / a) ** 2 + (yr / b) ** 2 <= 1.0)
+    return img.reshape(size, supersample, size, supersample).mean(axis=(1, 3))
+
+
+def shepp_logan(size: int = 256, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """Modified Shepp–Logan phantom (Toft 1996), values in [0, 1], shape (size, size).
+
+    >>> x = shepp_logan(64)
+    >>> x.shape, float(x.max()) <= 1.0
+    (torch.Size([64, 64]), True)
+    """
+    img = np.clip(ellipses_image(size, _MODIFIED_SHEPP_LOGAN), 0.0, None)
+    return torch.as_tensor(img, dtype=dtype)
+
+
+def random_ellipses(
+    size: int = 128,
+    count: int = 1,
+    seed: int = 0,
+    max_ellipses: int = 12,
+    dtype: torch.dtype = torch.float32,
+) -> torch.Tensor:
+    """Random ellipse phantoms, the FBPConvNet training recipe (Jin et al., 2017).
+
+    Each image has a random number (3..``max_ellipses``) of ellipses with random centre,
+    semi-axes, angle and intensity (positive or negative), inside the inscribed circle;
+    the image is clipped below at 0 and scaled to max 1. Returns ``(count, size, size)``.
+    """
+    rng = np.random.default_rng(seed)
+    out = np.empty((count, size, size))
+    for k in range(count):
+        n = int(rng.integers(3, max_ellipses + 1))
+        params = np.column_stack(
+            [
+                rng.uniform(-0.5, 1.0, n),
+                rng.uniform(0.05, 0.45, n),
+                rng.uniform(0.05, 0.45, n),
+                rng.uniform(-0.45, 0.45, n),
+                rng.uniform(-0.45, 0.45, n),
+                rng.uniform(0.0, 180.0, n),
+            ]
+        )
+        params[0] = [1.0, rng.uniform(0.6, 0.8), rng.uniform(0.6, 0.8), 0.0, 0.0,
+                     rng.uniform(0, 180)]  # a body ellipse so the image is never empty
+        img = np.clip(ellipses_image(size, params), 0.0, None)
+        out[k] = img / img.max()
+    return torch.as_tensor(out, dtype=dtype)
+
+
+def sparse_vector(
+    n: int,
+    sparsity: int,
+    seed: int = 0,
+    complex: bool = False,
+    dtype: torch.dtype = torch.float64,
+) -> torch.Tensor:
+    """A random s-sparse vector in R^n (or C^n): support uniform, values standard normal.
+
+    >>> int((sparse_vector(100, 5, seed=1) != 0).sum())
+    5
+    """
+    if not 0 <= sparsity <= n:
+        raise StableReconError(f"sparse_vector: need 0 <= sparsity <= n={n}, got {sparsity}.")
+    rng = np.random.default_rng(seed)
+    x = np.zeros(n, dtype=np.complex128 if complex else np.float64)
+    support = rng.choice(n, size=sparsity, replace=False)
+    values = rng.standard_normal(sparsity)
+    if complex:
+        values = values + 1j * rng.standard_normal(sparsity)
+    x[support] = values
+    out = torch.as_tensor(x)
+    return out if complex else out.to(dtype)

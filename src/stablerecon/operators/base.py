@@ -1,0 +1,379 @@
+"""The linear-operator protocol that every forward map A and every transform W follows.
+
+A :class:`LinearOperator` maps tensors of shape ``(*batch, *in_shape)`` to
+``(*batch, *out_shape)``. It knows its adjoint (``A.H``), composes (``A @ B``), scales
+(``2.0 * A``), stacks (``stack([A, W])``), estimates its norm by power iteration and checks
+its own adjoint numerically. Operators are ``torch.nn.Module`` objects, so ``.to(device)``
+moves their buffers, and every map is differentiable with respect to its input.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+import torch
+
+from stablerecon.errors import StableReconError
+
+Shape = tuple[int, ...]
+
+
+def _as_shape(shape: Sequence[int] | int) -> Shape:
+    if isinstance(shape, int):
+        return (shape,)
+    return tuple(int(s) for s in shape)
+
+
+def real_dtype(dtype: torch.dtype) -> torch.dtype:
+    """The real dtype of the same precision: complex64 -> float32, complex128 -> float64."""
+    return torch.empty((), dtype=dtype).real.dtype if dtype.is_complex else dtype
+
+
+def complex_dtype(dtype: torch.dtype) -> torch.dtype:
+    """The complex dtype of the same precision: float32 -> complex64, float64 -> complex128."""
+    if dtype.is_complex:
+        return dtype
+    return torch.complex128 if dtype == torch.float64 else torch.complex64
+
+
+def inner(a: torch.Tensor, b: torch.Tensor, ndim: int) -> torch.Tensor:
+    """Real part of <a, b> = sum(conj(a) * b) over the last ``ndim`` axes (batched)."""
+    prod = torch.conj(a) * b if a.is_complex() or b.is_complex() else a * b
+    dims = tuple(range(-ndim, 0))
+    return prod.sum(dim=dims).real if prod.is_complex() else prod.sum(dim=dims)
+
+
+def batch_norm(x: torch.Tensor, ndim: int) -> torch.Tensor:
+    """l2 norm over the last ``ndim`` axes, one value per batch element."""
+    return torch.linalg.vector_norm(x, dim=tuple(range(-ndim, 0)))
+
+
+@dataclass(frozen=True)
+class AdjointCheck:
+    """Result of :meth:`LinearOperator.check_adjoint`.
+
+    ``error`` is max over the batch of |<Ax, y> - <x, A*y>| / (||Ax|| ||y||); the check
+    passes when it is at most ``tol``.
+    """
+
+    error: float
+    tol: float
+    dtype: str
+
+    @property
+    def passed(self) -> bool:
+        return self.error <= self.tol
+
+
+class LinearOperator(torch.nn.Module):
+    """A linear map A from ``in_shape`` to ``out_shape``, batched over leading axes.
+
+    Subclasses implement :meth:`_forward` and :meth:`_adjoint` on tensors whose trailing
+    axes are exactly ``in_shape`` / ``out_shape``; this class validates shapes, dtypes and
+    NaNs at the entry point and provides the algebra.
+
+    Examples
+    --------
+    >>> import torch, stablerecon as sr
+    >>> A = sr.operators.Identity((4, 4))
+    >>> B = 2.0 * A @ A
+    >>> B(torch.ones(4, 4)).sum().item()
+    32.0
+    >>> B.H(torch.ones(4, 4)).shape
+    torch.Size([4, 4])
+    """
+
+    #: whether the operator maps real input to complex output (e.g. Fourier sampling)
+    complex_output: bool = False
+
+    def __init__(self, in_shape: Sequence[int] | int, out_shape: Sequence[int] | int):
+        super().__init__()
+        self.in_shape: Shape = _as_shape(in_shape)
+        self.out_shape: Shape = _as_shape(out_shape)
+        self._norm_cache: dict[str, float] = {}
+
+    # -- to be implemented -------------------------------------------------------------
+    def _forward(self, x: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _adjoint(self, y: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # -- public API ----------------------------------------------------------------------
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Apply A to ``x`` of shape ``(*batch, *in_shape)``."""
+        _check_input(self, x, self.in_shape, "forward (A x)")
+        return self._forward(x)
+
+    def adjoint(self, y: torch.Tensor) -> torch.Tensor:
+        """Apply the adjoint A* to ``y`` of shape ``(*batch, *out_shape)``."""
+        _check_input(self, y, self.out_shape, "adjoint (A* y)")
+        return self._adjoint(y)
+
+    @property
+    def H(self) -> LinearOperator:
+        """The adjoint operator A*."""
+        return Adjoint(self)
+
+    def __matmul__(self, other: LinearOperator) -> LinearOperator:
+        if not isinstance(other, LinearOperator):
+            return NotImplemented
+        return Composed(self, other)
+
+    def __rmul__(self, scalar: float | complex) -> LinearOperator:
+        if not isinstance(scalar, (int, float, complex)):
+            return NotImplemented
+        return Scaled(self, scalar)
+
+    __mul__ = __rmul__
+
+    def normal(self, x: torch.Tensor) -> torch.Tensor:
+        """A*A x."""
+        return self.adjoint(self.forward(x))
+
+    def input_dtype(self, dtype: torch.dtype = torch.float32) -> torch.dtype:
+        """The dtype a test vector for the input space should have."""
+        return dtype
+
+    def output_dtype(self, dtype: torch.dtype = torch.float32) -> torch.dtype:
+        """The dtype of A x for an input of ``dtype``."""
+        return complex_dtype(dtype) if self.complex_output else dtype
+
+    def norm(
+        self,
+        max_iter: int = 200,
+        tol: float = 1e-6,
+        seed: int = 0,
+        dtype: torch.dtype = torch.float64,
+    ) -> float:
+        """Operator norm ||A|| (largest singular value) by power iteration on A*A.
+
+        The estimate converges from below; solvers multiply it by a small safety factor
+        where they need an upper bound. The result is cached per argument set. Operators
+        whose norm is known exactly (unitary transforms, subsampled unitary maps) override
+        this method and return the exact value.
+        """
+        key = f"{max_iter}-{tol}-{seed}-{dtype}"
+        if key in self._norm_cache:
+            return self._norm_cache[key]
+        gen = torch.Generator().manual_seed(seed)
+        device = _device_of(self)
+        x = _random(self.in_shape, self.input_dtype(dtype), gen).to(device)
+        x = x / torch.linalg.vector_norm(x)
+        est = 0.0
+        with torch.no_grad():
+            for _ in range(max_iter):
+                z = self.normal(x)
+                new = math.sqrt(float(torch.linalg.vector_norm(z)))
+                if new == 0.0:
+                    break
+                x = z / torch.linalg.vector_norm(z)
+                if abs(new - est) <= tol * new:
+                    est = new
+                    break
+                est = new
+        self._norm_cache[key] = est
+        return est
+
+    def check_adjoint(
+        self,
+        dtype: torch.dtype = torch.float32,
+        batch: int = 2,
+        seed: int = 0,
+        tol: float | None = None,
+        raise_on_fail: bool = True,
+    ) -> AdjointCheck:
+        """Test |<Ax, y> - <x, A*y>| <= tol * ||Ax|| * ||y|| on random x, y.
+
+        ``tol`` defaults to 1e-5 in single and 1e-12 in double precision. Raises
+        :class:`StableReconError` on failure unless ``raise_on_fail`` is False.
+        """
+        if tol is None:
+            tol = 1e-12 if real_dtype(dtype) == torch.float64 else 1e-5
+        gen = torch.Generator().manual_seed(seed)
+        device = _device_of(self)
+        x = _random((batch, *self.in_shape), self.input_dtype(dtype), gen).to(device)
+        y = _random((batch, *self.out_shape), self.output_dtype(dtype), gen).to(device)
+        with torch.no_grad():
+            ax = self.forward(x)
+            aty = self.adjoint(y)
+        lhs = inner(ax, y, len(self.out_shape))
+        rhs = inner(x, aty, len(self.in_shape))
+        scale = batch_norm(ax, len(self.out_shape)) * batch_norm(y, len(self.out_shape))
+        err = float(((lhs - rhs).abs() / scale.clamp_min(torch.finfo(scale.dtype).tiny)).max())
+        result = AdjointCheck(error=err, tol=tol, dtype=str(dtype))
+        if raise_on_fail and not result.passed:
+            raise StableReconError(
+                f"{type(self).__name__} fails its adjoint test in {dtype}: relative error "
+                f"{err:.2e} > {tol:.0e}. The adjoint does not match the forward map; fix "
+                "_adjoint (or pass an operator whose adjoint is exact)."
+            )
+        return result
+
+    def extra_repr(self) -> str:
+        return f"in_shape={self.in_shape}, out_shape={self.out_shape}"
+
+
+def _device_of(op: torch.nn.Module) -> torch.device:
+    for t in list(op.buffers()) + list(op.parameters()):
+        return t.device
+    return torch.device("cpu")
+
+
+def _random(shape: Shape, dtype: torch.dtype, gen: torch.Generator) -> torch.Tensor:
+    if dtype.is_complex:
+        r = real_dtype(dtype)
+        return torch.complex(
+            torch.randn(shape, generator=gen, dtype=r), torch.randn(shape, generator=gen, dtype=r)
+        )
+    return torch.randn(shape, generator=gen, dtype=dtype)
+
+
+def _check_input(op: LinearOperator, x: torch.Tensor, shape: Shape, what: str) -> None:
+    name = type(op).__name__
+    if not isinstance(x, torch.Tensor):
+        raise StableReconError(
+            f"{name}.{what.split()[0]} expects a torch.Tensor, got {type(x).__name__}; "
+            "convert with torch.as_tensor(...)."
+        )
+    if not (x.is_floating_point() or x.is_complex()):
+        raise StableReconError(
+            f"{name} {what}: dtype {x.dtype} is not floating point or complex; "
+            "cast with x.float() (or x.to(torch.complex64))."
+        )
+    n = len(shape)
+    if x.ndim < n or tuple(x.shape[x.ndim - n :]) != shape:
+        raise StableReconError(
+            f"{name} {what}: input has shape {tuple(x.shape)}, expected (*batch, "
+            f"{', '.join(map(str, shape))}). Reshape the input or build the operator for "
+            "this size."
+        )
+    # One reduction instead of an elementwise mask: a NaN or Inf anywhere makes the sum
+    # non-finite (so does overflow of huge values, which is just as unusable).
+    if not x.requires_grad and not bool(torch.isfinite(x.sum())):
+        raise StableReconError(
+            f"{name} {what}: input contains NaN or Inf (or values so large they overflow); "
+            "clean the data (torch.nan_to_num) or rescale it before applying the operator."
+        )
+
+
+class Adjoint(LinearOperator):
+    """The adjoint A* of an operator A (``A.H``)."""
+
+    def __init__(self, op: LinearOperator):
+        super().__init__(op.out_shape, op.in_shape)
+        self.op = op
+        self.complex_output = False
+
+    def _forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.op._adjoint(x)
+
+    def _adjoint(self, y: torch.Tensor) -> torch.Tensor:
+        return self.op._forward(y)
+
+    def input_dtype(self, dtype: torch.dtype = torch.float32) -> torch.dtype:
+        return self.op.output_dtype(dtype)
+
+    def output_dtype(self, dtype: torch.dtype = torch.float32) -> torch.dtype:
+        return self.op.input_dtype(dtype)
+
+    @property
+    def H(self) -> LinearOperator:
+        return self.op
+
+    def norm(self, *args, **kwargs) -> float:
+        return self.op.norm(*args, **kwargs)
+
+
+class Composed(LinearOperator):
+    """A B: apply B, then A."""
+
+    def __init__(self, a: LinearOperator, b: LinearOperator):
+        if a.in_shape != b.out_shape:
+            raise StableReconError(
+                f"cannot compose {type(a).__name__} (input {a.in_shape}) after "
+                f"{type(b).__name__} (output {b.out_shape}): shapes differ."
+            )
+        super().__init__(b.in_shape, a.out_shape)
+        self.a, self.b = a, b
+        self.complex_output = a.complex_output or b.complex_output
+
+    def _forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.a._forward(self.b._forward(x))
+
+    def _adjoint(self, y: torch.Tensor) -> torch.Tensor:
+        return self.b._adjoint(self.a._adjoint(y))
+
+    def input_dtype(self, dtype: torch.dtype = torch.float32) -> torch.dtype:
+        return self.b.input_dtype(dtype)
+
+
+class Scaled(LinearOperator):
+    """c A for a scalar c (the adjoint is conj(c) A*)."""
+
+    def __init__(self, op: LinearOperator, scalar: float | complex):
+        super().__init__(op.in_shape, op.out_shape)
+        self.op, self.scalar = op, scalar
+        self.complex_output = op.complex_output or isinstance(scalar, complex)
+
+    def _forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.scalar * self.op._forward(x)
+
+    def _adjoint(self, y: torch.Tensor) -> torch.Tensor:
+        s = self.scalar.conjugate() if isinstance(self.scalar, complex) else self.scalar
+        return s * self.op._adjoint(y)
+
+    def input_dtype(self, dtype: torch.dtype = torch.float32) -> torch.dtype:
+        return self.op.input_dtype(dtype)
+
+    def norm(self, *args, **kwargs) -> float:
+        return abs(self.scalar) * self.op.norm(*args, **kwargs)
+
+
+class Stacked(LinearOperator):
+    """[A_1; A_2; ...]: each output flattened and concatenated into one vector.
+
+    Used for the saddle-point forms of the solvers, e.g. ``stack([A, W])``. Inputs of the
+    parts must agree; the output has shape ``(sum_i prod(out_shape_i),)``.
+    """
+
+    def __init__(self, ops: Sequence[LinearOperator]):
+        ops = list(ops)
+        if not ops:
+            raise StableReconError("stack() needs at least one operator.")
+        shapes = {op.in_shape for op in ops}
+        if len(shapes) != 1:
+            raise StableReconError(
+                f"stack() needs operators with one input shape, got {sorted(shapes)}."
+            )
+        self.sizes = [math.prod(op.out_shape) for op in ops]
+        super().__init__(ops[0].in_shape, (sum(self.sizes),))
+        self.ops = torch.nn.ModuleList(ops)
+        self.complex_output = any(op.complex_output for op in ops)
+
+    def _forward(self, x: torch.Tensor) -> torch.Tensor:
+        batch = x.shape[: x.ndim - len(self.in_shape)]
+        outs = [op._forward(x).reshape(*batch, -1) for op in self.ops]
+        if any(o.is_complex() for o in outs):
+            outs = [o.to(complex_dtype(o.dtype)) for o in outs]
+        return torch.cat(outs, dim=-1)
+
+    def _adjoint(self, y: torch.Tensor) -> torch.Tensor:
+        batch = y.shape[:-1]
+        parts = torch.split(y, self.sizes, dim=-1)
+        total = None
+        for op, part in zip(self.ops, parts):
+            term = op._adjoint(part.reshape(*batch, *op.out_shape))
+            total = term if total is None else total + term
+        return total
+
+    def input_dtype(self, dtype: torch.dtype = torch.float32) -> torch.dtype:
+        kinds = [op.input_dtype(dtype) for op in self.ops]
+        return next((k for k in kinds if k.is_complex), kinds[0])
+
+
+def stack(ops: Sequence[LinearOperator]) -> Stacked:
+    """Vertical stacking [A_1; A_2; ...] of operators with one input shape."""
+    return Stacked(ops)

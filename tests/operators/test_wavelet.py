@@ -1,0 +1,51 @@
+import numpy as np
+import pytest
+import torch
+
+import stablerecon as sr
+from stablerecon.operators.wavelet import pywt_array
+
+
+@pytest.mark.parametrize("wavelet", ["haar", "db2", "db4", "db6", "db8"])
+@pytest.mark.parametrize("shape, levels", [((32, 32), 3), ((64, 32), 4), ((16, 16), 2)])
+def test_matches_pywavelets_periodization(wavelet, shape, levels):
+    x = np.random.default_rng(0).standard_normal(shape)
+    W = sr.operators.Wavelet(shape, wavelet, levels=levels)
+    np.testing.assert_allclose(W(torch.tensor(x)).numpy(), pywt_array(x, wavelet, levels),
+                               atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.complex128, torch.float32])
+def test_orthogonal_and_perfect_reconstruction(dtype):
+    W = sr.operators.Wavelet((64, 64), "db4", levels=4)
+    x = torch.randn(3, 64, 64, dtype=dtype)
+    c = W(x)
+    tol = 1e-12 if dtype != torch.float32 else 1e-5
+    assert torch.allclose(c.norm(dim=(-2, -1)), x.norm(dim=(-2, -1)), rtol=tol)
+    assert torch.allclose(W.H(c), x, atol=tol * 10)
+    assert torch.allclose(W(W.H(x)), x, atol=tol * 10)
+
+
+def test_piecewise_constant_image_is_sparse_in_haar():
+    x = torch.zeros(32, 32, dtype=torch.float64)
+    x[8:24, 8:24] = 1.0
+    c = sr.operators.Wavelet((32, 32), "haar", levels=3)(x)
+    assert (c.abs() > 1e-10).sum() < 0.1 * x.numel()
+
+
+def test_differentiable():
+    W = sr.operators.Wavelet((8, 8), "db2", levels=2)
+    x = torch.randn(8, 8, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda z: (W(z) ** 3).sum(), (x,))
+
+
+def test_bad_sizes_and_names():
+    with pytest.raises(sr.StableReconError, match="not divisible"):
+        sr.operators.Wavelet((30, 32), "db4", levels=2)
+    with pytest.raises(sr.StableReconError, match="unknown wavelet"):
+        sr.operators.Wavelet((32, 32), "bior2.2")
+
+
+def test_level_map():
+    lm = sr.operators.Wavelet((16, 16), "haar", levels=2).level_map()
+    assert lm[0, 0] == 0 and lm[0:8, 0:8].max() == 1 and lm[15, 15] == 2
