@@ -22,6 +22,20 @@ SUPPORTED = ("haar",) + tuple(f"db{k}" for k in range(1, 21)) + tuple(
 )
 
 
+#: elements per convolution call: a chunk that stays in cache runs many times faster on
+#: CPU than one large call (measured 0.2 ms for 2 images vs 13 ms for 16 at 256²).
+_CHUNK_ELEMENTS = 1 << 17
+
+
+def _chunked_conv(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """``F.conv2d(x, weight)`` computed over cache-sized chunks of the batch."""
+    per_item = x[0].numel()
+    step = max(1, _CHUNK_ELEMENTS // max(per_item, 1))
+    if x.shape[0] <= step:
+        return F.conv2d(x, weight)
+    return torch.cat([F.conv2d(part, weight) for part in torch.split(x, step)], dim=0)
+
+
 class Wavelet(LinearOperator):
     r"""Multilevel orthogonal 2-D discrete wavelet transform with periodic boundaries.
 
@@ -133,7 +147,7 @@ class Wavelet(LinearOperator):
         ext = self._extend(x, axis)  # even length n + L - 2
         phases = ext.unflatten(axis, (-1, 2)).movedim(axis + 1, 2)  # (B, C, 2, ...)
         phases = phases.reshape(b * c, 2, *phases.shape[3:])
-        out = F.conv2d(phases, self._kernel(x.dtype, axis, synthesis=False))
+        out = _chunked_conv(phases, self._kernel(x.dtype, axis, synthesis=False))
         return out.reshape(b, 2 * c, *out.shape[2:])
 
     def _synthesis(self, y: torch.Tensor, axis: int, n: int) -> torch.Tensor:
@@ -142,7 +156,7 @@ class Wavelet(LinearOperator):
         taps = self.filter_length // 2 - 1
         pad = (taps, taps, 0, 0) if axis == 3 else (0, 0, taps, taps)
         coef = F.pad(y.reshape(b * c2 // 2, 2, *y.shape[2:]), pad)
-        phases = F.conv2d(coef, self._kernel(y.dtype, axis, synthesis=True))
+        phases = _chunked_conv(coef, self._kernel(y.dtype, axis, synthesis=True))
         ext = phases.movedim(1, axis).flatten(axis - 1, axis).unsqueeze(1)  # interleave
         out = self._fold(ext, axis, n)
         return out.reshape(b, c2 // 2, *out.shape[2:])
