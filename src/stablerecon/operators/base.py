@@ -87,6 +87,8 @@ class LinearOperator(torch.nn.Module):
 
     #: whether the operator maps real input to complex output (e.g. Fourier sampling)
     complex_output: bool = False
+    #: whether A* A = A A* = I (the solvers' duality-gap certificate relies on it for W)
+    unitary: bool = False
 
     def __init__(self, in_shape: Sequence[int] | int, out_shape: Sequence[int] | int):
         super().__init__()

@@ -89,6 +89,8 @@ class Identity(LinearOperator):
     4.0
     """
 
+    unitary = True
+
     def __init__(self, shape: Sequence[int]):
         super().__init__(shape, shape)
 

@@ -74,6 +74,8 @@ class Wavelet(LinearOperator):
     (True, True)
     """
 
+    unitary = True
+
     def __init__(self, shape: Sequence[int], wavelet: str = "db4", levels: int = 4):
         shape = tuple(int(s) for s in shape)
         if len(shape) != 2:

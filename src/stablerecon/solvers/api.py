@@ -1,0 +1,204 @@
+"""Public entry points: ``qcbp``, ``u_lasso``, ``sr_lasso`` and ``standard_method``."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Callable
+
+import torch
+
+from stablerecon.errors import StableReconError
+from stablerecon.operators.base import LinearOperator, batch_norm
+from stablerecon.solvers.primal_dual import primal_dual
+from stablerecon.solvers.problem import Problem
+from stablerecon.solvers.proximal_gradient import proximal_gradient
+from stablerecon.solvers.result import SolverResult
+
+METHODS = ("restarted_pdhg", "pdhg", "fista", "ista")
+
+
+def solve(problem: Problem, method: str = "restarted_pdhg", **options) -> SolverResult:
+    """Solve a :class:`Problem` with one of :data:`METHODS`."""
+    if method not in METHODS:
+        raise StableReconError(f"unknown method {method!r}; choose one of {METHODS}.")
+    tol = options.get("tol", 1e-6)
+    real = problem.y.real.dtype if problem.y.is_complex() else problem.y.dtype
+    if tol < 50 * torch.finfo(real).eps:
+        warnings.warn(
+            f"tol={tol:g} is below what {real} arithmetic can certify "
+            f"(~{50 * torch.finfo(real).eps:.0e}); pass float64 data for tighter tolerances.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    if method in ("fista", "ista"):
+        return proximal_gradient(problem, accelerated=method == "fista", **options)
+    return primal_dual(problem, restart=method == "restarted_pdhg", **options)
+
+
+def least_squares_distance(A: LinearOperator, y: torch.Tensor, iters: int = 200) -> torch.Tensor:
+    """min_x ||A x - y|| per batch element, by CGLS (used to detect infeasible QCBP)."""
+    x = torch.zeros(*y.shape[: y.ndim - len(A.out_shape)], *A.in_shape,
+                    dtype=A.input_dtype(y.real.dtype), device=y.device)
+    r = y.clone()
+    s = A.H(r).to(x.dtype)
+    d = s.clone()
+    n_in, n_out = len(A.in_shape), len(A.out_shape)
+    gamma = batch_norm(s, n_in) ** 2
+    y_norm = batch_norm(y, n_out)
+    for _ in range(iters):
+        ad = A(d)
+        alpha = gamma / (batch_norm(ad, n_out) ** 2).clamp_min(1e-300)
+        x = x + _bcast(alpha, n_in) * d
+        r = r - _bcast(alpha, n_out) * ad
+        s = A.H(r).to(x.dtype)
+        gamma_new = batch_norm(s, n_in) ** 2
+        if bool((gamma_new.sqrt() <= 1e-12 * y_norm.clamp_min(1e-300)).all()):
+            break
+        d = s + _bcast(gamma_new / gamma.clamp_min(1e-300), n_in) * d
+        gamma = gamma_new
+    return batch_norm(r, n_out)
+
+
+def _bcast(v: torch.Tensor, ndim: int) -> torch.Tensor:
+    return v.reshape(*v.shape, *([1] * ndim))
+
+
+def qcbp(A: LinearOperator, y: torch.Tensor, eta: float, W: LinearOperator | None = None,
+         weights: torch.Tensor | None = None, method: str = "restarted_pdhg",
+         **options) -> SolverResult:
+    r"""(P1) quadratically constrained basis pursuit:
+    :math:`\min_z \|Wz\|_{w,1}` subject to :math:`\|Az - y\|_2 \le \eta`.
+
+    Raises :class:`StableReconError` when no z meets the constraint (the least-squares
+    residual of y exceeds η), naming the smallest feasible η.
+
+    Options: ``tol`` (certified relative duality gap, and constraint violation relative to
+    ||y||), ``max_iter``, ``time_limit`` (s), ``check_every``, ``x0``, ``history``.
+
+    >>> import torch, stablerecon as sr
+    >>> A = sr.operators.dct_rows(64, 32, seed=0)
+    >>> x = sr.data.sparse_vector(64, 3, seed=0)
+    >>> res = sr.solvers.qcbp(A, A(x), eta=1e-6, tol=1e-7)
+    >>> res.converged, bool(torch.allclose(res.x, x, atol=1e-4))
+    (True, True)
+    """
+    if not eta >= 0:
+        raise StableReconError(f"QCBP needs eta >= 0, got {eta}.")
+    dist = least_squares_distance(A, y)
+    worst = float(dist.max())
+    if worst > eta * (1 + 1e-6) + 1e-9 * float(batch_norm(y, len(A.out_shape)).max()):
+        raise StableReconError(
+            f"QCBP is infeasible: the smallest possible ||Az - y|| is {worst:.3e} > eta = "
+            f"{eta:.3e} (y is not in the range of A up to eta). Use eta >= {worst:.3e}, or "
+            "sr_lasso/u_lasso, which need no noise level."
+        )
+    problem = Problem("qcbp", A, y, lam=1.0, W=W, weights=weights, eta=float(eta))
+    return solve(problem, method, **options)
+
+
+def u_lasso(A: LinearOperator, y: torch.Tensor, lam: float, W: LinearOperator | None = None,
+            weights: torch.Tensor | None = None, method: str = "restarted_pdhg",
+            **options) -> SolverResult:
+    r"""(P2) unconstrained LASSO: :math:`\min_z \lambda\|Wz\|_{w,1} + \|Az - y\|_2^2`.
+
+    ``method``: ``"restarted_pdhg"`` (default), ``"pdhg"``, ``"fista"`` or ``"ista"``
+    (the last two need W unitary or None). Options as in :func:`qcbp`.
+
+    >>> import torch, stablerecon as sr
+    >>> A = sr.operators.Identity((4,))
+    >>> y = torch.tensor([3.0, -0.2, 0.5, 0.0], dtype=torch.float64)
+    >>> res = sr.solvers.u_lasso(A, y, lam=1.0, tol=1e-10)  # soft-threshold at lam/2
+    >>> [round(v, 6) for v in res.x.tolist()], res.converged
+    ([2.5, 0.0, 0.0, 0.0], True)
+    """
+    return solve(Problem("u_lasso", A, y, lam=lam, W=W, weights=weights), method, **options)
+
+
+def sr_lasso(A: LinearOperator, y: torch.Tensor, lam: float, W: LinearOperator | None = None,
+             weights: torch.Tensor | None = None, method: str = "restarted_pdhg",
+             **options) -> SolverResult:
+    r"""(P3) square-root LASSO: :math:`\min_z \lambda\|Wz\|_{w,1} + \|Az - y\|_2`.
+
+    The problem FIRENETs unroll; its good λ does not depend on the noise level. Options as
+    in :func:`qcbp`.
+
+    >>> import torch, stablerecon as sr
+    >>> mask = sr.operators.sampling.variable_density((32, 32), 0.4, seed=0)
+    >>> A = sr.operators.SubsampledFourier((32, 32), mask)
+    >>> W = sr.operators.Wavelet((32, 32), "haar", levels=3)
+    >>> x = sr.data.shepp_logan(32, dtype=torch.float64)
+    >>> res = sr.solvers.sr_lasso(A, A(x), lam=1e-3, W=W, tol=1e-6)
+    >>> res.converged, res.certificate.summary()["relative_gap"] <= 1e-6
+    (True, True)
+    """
+    return solve(Problem("sr_lasso", A, y, lam=lam, W=W, weights=weights), method, **options)
+
+
+class StandardMethod(torch.nn.Module):
+    """A standard method Φ as a reconstructor: ``Φ(y) -> x`` (torch in, torch out).
+
+    Solves the configured problem for each call; the last :class:`SolverResult` is kept
+    in ``last_result`` so audits can report its certificate. Not differentiable (the
+    audits attack networks, and apply the same perturbation to Φ).
+    """
+
+    def __init__(self, operator: LinearOperator, solver: Callable[..., SolverResult],
+                 description: str, **options):
+        super().__init__()
+        self.operator = operator
+        self._solver = solver
+        self.description = description
+        self.options = options
+        self.last_result: SolverResult | None = None
+
+    def forward(self, y: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            self.last_result = self._solver(self.operator, y, **self.options)
+        return self.last_result.x
+
+    def extra_repr(self) -> str:
+        return self.description
+
+
+#: λ for the presets: SR-LASSO on images scaled to max 1 (chosen on held-out phantoms;
+#: see benchmarks/lambda_choice.py). SR-LASSO's λ is insensitive to the noise level.
+PRESET_LAMBDA = {"mri": 1e-3, "ct": 3e-3, "denoise": 5e-2}
+
+
+def standard_method(A: LinearOperator, kind: str = "mri", lam: float | None = None,
+                    W: LinearOperator | None = None, tol: float = 1e-4,
+                    max_iter: int = 2000, **options) -> StandardMethod:
+    """The lecture's "state-of-the-art standard method" Φ for a modality, as a callable.
+
+    * ``"mri"``: SR-LASSO with orthogonal db4 wavelets (up to 4 levels);
+    * ``"ct"``: SR-LASSO with the gradient (TV), a non-unitary W, so plain PDHG;
+    * ``"denoise"``: SR-LASSO with the gradient (TV) and A = identity.
+
+    λ defaults to :data:`PRESET_LAMBDA` for images with values in about [0, 1].
+    """
+    from stablerecon.operators import Gradient, Wavelet
+
+    if kind not in PRESET_LAMBDA:
+        raise StableReconError(f"unknown kind {kind!r}; choose one of {sorted(PRESET_LAMBDA)}.")
+    shape = A.in_shape
+    if W is None:
+        if kind == "mri":
+            levels = min(4, int(math.log2(math.gcd(*shape) & -math.gcd(*shape))))
+            if levels < 1:
+                raise StableReconError(
+                    f"image shape {shape} has an odd side; wavelets need even sizes. Pass W= "
+                    "(e.g. sr.operators.Gradient(shape))."
+                )
+            W = Wavelet(shape, "db4", levels=levels)
+        else:
+            W = Gradient(shape)
+    lam = PRESET_LAMBDA[kind] if lam is None else lam
+    description = f"SR-LASSO, W={type(W).__name__}, lam={lam:g}, tol={tol:g}"
+
+    def run(op: LinearOperator, y: torch.Tensor, **kw) -> SolverResult:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # result keeps the status
+            return sr_lasso(op, y, lam=lam, W=W, tol=tol, max_iter=max_iter, **kw)
+
+    return StandardMethod(A, run, description, **options)

@@ -1,0 +1,182 @@
+r"""The three sparse-regularisation problems and their duality-gap certificate.
+
+All three have the form :math:`\min_x h(Ax - y) + \lambda \|Wx\|_{w,1}` with
+
+* (P1) QCBP:     :math:`h(u) = \iota(\|u\| \le \eta)`, :math:`\lambda = 1`
+* (P2) U-LASSO:  :math:`h(u) = \|u\|_2^2`
+* (P3) SR-LASSO: :math:`h(u) = \|u\|_2`
+
+and the weighted l1 norm :math:`\|v\|_{w,1} = \sum_i w_i |v_i|`. Fenchel duality gives,
+for any p (measurement space) and q with :math:`A^*p + W^*q = 0` and
+:math:`|q_i| \le \lambda w_i`,
+
+.. math:: D(p) = -\mathrm{Re}\langle p, y\rangle - h^*(p) \le \min P,
+
+with :math:`h^* = \iota(\|p\| \le 1)` (P3), :math:`\|p\|^2/4` (P2), :math:`\eta\|p\|` (P1).
+When W is unitary (or absent) the constraint is met by :math:`q = -W A^* p`; scaling p
+by the best :math:`s \ge 0` that keeps :math:`|q_i| \le \lambda w_i` (and :math:`\|p\|\le 1`
+for P3) gives a valid lower bound, so :math:`P(x) - D(p) \ge P(x) - \min P \ge 0`
+**certifies** the objective error of x. For a non-unitary W (e.g. the gradient) no such
+cheap bound exists and the solvers report a fixed-point residual instead, saying so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from stablerecon.errors import StableReconError
+from stablerecon.operators.base import LinearOperator, batch_norm, inner
+
+KINDS = ("qcbp", "u_lasso", "sr_lasso")
+
+
+@dataclass
+class Problem:
+    """One instance of (P1), (P2) or (P3), batched over the leading axes of y."""
+
+    kind: str
+    A: LinearOperator
+    y: torch.Tensor
+    lam: float = 1.0
+    W: LinearOperator | None = None
+    weights: torch.Tensor | None = None
+    eta: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise StableReconError(f"unknown problem {self.kind!r}; choose one of {KINDS}.")
+        if not isinstance(self.y, torch.Tensor):
+            raise StableReconError(f"y must be a torch.Tensor, got {type(self.y).__name__}.")
+        n = len(self.A.out_shape)
+        if self.y.ndim < n or tuple(self.y.shape[self.y.ndim - n :]) != self.A.out_shape:
+            raise StableReconError(
+                f"y has shape {tuple(self.y.shape)} but the operator's output is "
+                f"(*batch, {', '.join(map(str, self.A.out_shape))}); measure with y = A(x)."
+            )
+        if not bool(torch.isfinite(self.y).all()):
+            raise StableReconError("y contains NaN or Inf; clean the measurements first.")
+        if not (self.lam > 0 and torch.isfinite(torch.tensor(float(self.lam)))):
+            raise StableReconError(f"lam must be a positive finite number, got {self.lam}.")
+        if self.kind == "qcbp" and not self.eta >= 0:
+            raise StableReconError(
+                f"QCBP needs eta >= 0 (the noise level ||Ax - y|| <= eta), got {self.eta}."
+            )
+        if self.W is not None and self.W.in_shape != self.A.in_shape:
+            raise StableReconError(
+                f"W acts on {self.W.in_shape} but A on {self.A.in_shape}; build W for the "
+                "image shape."
+            )
+        if self.weights is not None:
+            w = torch.as_tensor(self.weights)
+            if tuple(w.shape) != self.coef_shape or bool((w < 0).any()):
+                raise StableReconError(
+                    f"weights must be >= 0 with shape {self.coef_shape}, got "
+                    f"{tuple(w.shape)}."
+                )
+            self.weights = w
+
+    # -- shapes and dtypes ---------------------------------------------------------------
+    @property
+    def coef_shape(self) -> tuple[int, ...]:
+        return self.W.out_shape if self.W is not None else self.A.in_shape
+
+    @property
+    def batch_shape(self) -> tuple[int, ...]:
+        return tuple(self.y.shape[: self.y.ndim - len(self.A.out_shape)])
+
+    @property
+    def dtype(self) -> torch.dtype:
+        """Dtype of the unknown: complex if A needs it or y is complex."""
+        real = self.y.real.dtype if self.y.is_complex() else self.y.dtype
+        dt = self.A.input_dtype(real)
+        if self.y.is_complex() and not dt.is_complex:
+            dt = torch.complex128 if real == torch.float64 else torch.complex64
+        return dt
+
+    @property
+    def unitary_w(self) -> bool:
+        """Whether the duality-gap certificate applies (W unitary or absent)."""
+        return self.W is None or bool(getattr(self.W, "unitary", False))
+
+    def zeros(self) -> torch.Tensor:
+        return torch.zeros(*self.batch_shape, *self.A.in_shape, dtype=self.dtype,
+                           device=self.y.device)
+
+    def transform(self, x: torch.Tensor) -> torch.Tensor:
+        return self.W(x) if self.W is not None else x
+
+    def transform_adjoint(self, v: torch.Tensor) -> torch.Tensor:
+        return self.W.H(v) if self.W is not None else v
+
+    def lam_weights(self, like: torch.Tensor) -> torch.Tensor | float:
+        """λ w as a tensor broadcastable to the coefficients (or the scalar λ)."""
+        if self.weights is None:
+            return self.lam
+        return self.lam * self.weights.to(device=like.device, dtype=like.real.dtype)
+
+    # -- objective -----------------------------------------------------------------------
+    def l1(self, coef: torch.Tensor) -> torch.Tensor:
+        """λ ||coef||_{w,1} per batch element."""
+        mag = coef.abs()
+        if self.weights is not None:
+            mag = mag * self.weights.to(device=mag.device, dtype=mag.dtype)
+        return self.lam * mag.sum(dim=tuple(range(-len(self.coef_shape), 0)))
+
+    def residual_norm(self, ax: torch.Tensor) -> torch.Tensor:
+        return batch_norm(ax - self.y, len(self.A.out_shape))
+
+    def objective(self, ax: torch.Tensor, wx: torch.Tensor) -> torch.Tensor:
+        """P(x) from A x and W x. For QCBP the constraint is reported separately
+        (:meth:`infeasibility`), so this is ||Wx||_{w,1} alone."""
+        r = self.residual_norm(ax)
+        data = {"qcbp": torch.zeros_like(r), "u_lasso": r**2, "sr_lasso": r}[self.kind]
+        return data + self.l1(wx)
+
+    def infeasibility(self, ax: torch.Tensor) -> torch.Tensor:
+        """max(0, ||Ax - y|| - η) for QCBP; zeros otherwise."""
+        r = self.residual_norm(ax)
+        if self.kind != "qcbp":
+            return torch.zeros_like(r)
+        return torch.clamp(r - self.eta, min=0.0)
+
+    # -- dual ----------------------------------------------------------------------------
+    def dual_value(self, p: torch.Tensor, atp: torch.Tensor) -> torch.Tensor:
+        """Best certified lower bound D(s p) over s >= 0, given p and A* p.
+
+        Only valid when :attr:`unitary_w`; see the module docstring.
+        """
+        q = -self.transform(atp)
+        lw = self.lam_weights(q)
+        dims_q = tuple(range(-len(self.coef_shape), 0))
+        ratio = q.abs() / lw if isinstance(lw, float) else torch.where(
+            lw > 0, q.abs() / lw.clamp_min(1e-300), torch.where(q.abs() > 0, torch.inf, 0.0)
+        )
+        worst = ratio.amax(dim=dims_q)
+        s_max = torch.where(worst > 0, 1.0 / worst, torch.full_like(worst, torch.inf))
+        n = len(self.A.out_shape)
+        pn = batch_norm(p, n)
+        py = inner(p, self.y, n)  # Re <p, y>
+        if self.kind == "sr_lasso":
+            s_max = torch.minimum(s_max, torch.where(pn > 0, 1.0 / pn, torch.inf))
+            slope = -py
+            s = torch.where(slope > 0, s_max, torch.zeros_like(s_max))
+            s = torch.nan_to_num(s, posinf=0.0)
+            return s * slope
+        if self.kind == "qcbp":
+            slope = -(py + self.eta * pn)
+            s = torch.where(slope > 0, s_max, torch.zeros_like(s_max))
+            if bool(torch.isinf(s).any()):
+                # unbounded dual: the constraint set is empty (y outside A's range by > eta)
+                return torch.where(torch.isinf(s), torch.inf, s * slope)
+            return s * slope
+        # u_lasso: maximise -s py - s^2 |p|^2 / 4 on [0, s_max]
+        s_star = torch.where(pn > 0, -2.0 * py / pn.clamp_min(1e-300) ** 2, torch.zeros_like(pn))
+        s = torch.clamp(torch.minimum(s_star, s_max), min=0.0)
+        return -s * py - s**2 * pn**2 / 4.0
+
+    def dual_from_residual(self, ax: torch.Tensor) -> torch.Tensor:
+        """The dual direction suggested by x: ∇h at the residual (up to scale)."""
+        r = ax - self.y
+        return 2.0 * r if self.kind == "u_lasso" else r

@@ -1,0 +1,77 @@
+"""What every solver returns: the iterate, whether it met the tolerance, and the proof."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+
+@dataclass
+class Certificate:
+    """Evidence of how far ``x`` is from optimal, per batch element.
+
+    kind ``"duality_gap"``: ``gap = primal - dual >= P(x) - min P`` (a proven bound on
+    the objective error; for QCBP it holds once ``infeasibility`` is 0).
+    kind ``"fixed_point_residual"``: the primal-dual fixed-point residual, which tends to 0
+    at a solution but bounds nothing (used where W is not unitary).
+    """
+
+    kind: str
+    primal: torch.Tensor
+    dual: torch.Tensor | None = None
+    gap: torch.Tensor | None = None
+    relative_gap: torch.Tensor | None = None
+    infeasibility: torch.Tensor | None = None
+    residual: torch.Tensor | None = None
+    bounds: str = ""
+
+    def summary(self) -> dict[str, Any]:
+        """Plain numbers for JSON and printing (max over the batch)."""
+
+        def worst(t: torch.Tensor | None) -> float | None:
+            return None if t is None else float(t.detach().max())
+
+        return {
+            "kind": self.kind,
+            "primal": worst(self.primal),
+            "dual": None if self.dual is None else float(self.dual.detach().min()),
+            "gap": worst(self.gap),
+            "relative_gap": worst(self.relative_gap),
+            "infeasibility": worst(self.infeasibility),
+            "residual": worst(self.residual),
+            "bounds": self.bounds,
+        }
+
+
+@dataclass
+class SolverResult:
+    """A solver's output. ``converged`` is True only when the certificate meets ``tol``."""
+
+    x: torch.Tensor
+    converged: bool
+    iterations: int
+    objective: torch.Tensor
+    certificate: Certificate
+    method: str
+    problem: str
+    tol: float
+    time_s: float
+    status: str
+    restarts: int = 0
+    history: list[dict[str, float]] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "problem": self.problem,
+            "method": self.method,
+            "converged": self.converged,
+            "status": self.status,
+            "iterations": self.iterations,
+            "restarts": self.restarts,
+            "time_s": self.time_s,
+            "tol": self.tol,
+            "objective": float(self.objective.detach().max()),
+            "certificate": self.certificate.summary(),
+        }
