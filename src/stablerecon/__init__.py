@@ -5,7 +5,7 @@ stability and accuracy in deep learning": forward operators, certified standard 
 learned reconstructors, the stability and accuracy audits, and FIRENETs.
 """
 
-from stablerecon import data, operators, solvers
+from stablerecon import data, metrics, operators, solvers
 from stablerecon.errors import StableReconError
 
 __version__ = "0.1.0"

@@ -60,12 +60,18 @@ def project_box(q: torch.Tensor, bound: torch.Tensor | float) -> torch.Tensor:
     return q * torch.clamp(bound / mag.clamp_min(1e-300), max=1.0)
 
 
+def relative_scale(problem: Problem, primal: torch.Tensor, dual: torch.Tensor) -> torch.Tensor:
+    """max(|P|, |D|, 1e-8 P(0)): what a relative gap is relative to."""
+    floor = 1e-8 * problem.objective_scale().to(primal.dtype)
+    return torch.maximum(torch.maximum(primal.abs(), dual.abs()), floor).clamp_min(1e-300)
+
+
 def certify(problem: Problem, ax, wx, p, atp) -> Certificate:
     """Duality-gap certificate from A x, W x and a dual candidate p with A* p."""
     primal = problem.objective(ax, wx)
     dual = problem.dual_value(p, atp)
     gap = primal - dual
-    scale = torch.maximum(primal.abs(), dual.abs()).clamp_min(1e-30)
+    scale = relative_scale(problem, primal, dual)
     infeas = problem.infeasibility(ax)
     return Certificate(
         kind="duality_gap",
@@ -240,7 +246,7 @@ def primal_dual(
         cert_r = certify(problem, state["ax"], state["wx"], p_r, A.H(p_r).to(x_out.dtype))
         cert.dual = torch.maximum(cert.dual, cert_r.dual)
         cert.gap = cert.primal - cert.dual
-        cert.relative_gap = cert.gap / torch.maximum(cert.primal.abs(), cert.dual.abs()).clamp_min(1e-30)
+        cert.relative_gap = cert.gap / relative_scale(problem, cert.primal, cert.dual)
         if status != "converged" and certificate_met(cert, problem, tol):
             status = "converged"
     result = SolverResult(

@@ -18,6 +18,8 @@ by the best :math:`s \ge 0` that keeps :math:`|q_i| \le \lambda w_i` (and :math:
 for P3) gives a valid lower bound, so :math:`P(x) - D(p) \ge P(x) - \min P \ge 0`
 **certifies** the objective error of x. For a non-unitary W (e.g. the gradient) no such
 cheap bound exists and the solvers report a fixed-point residual instead, saying so.
+Weights equal to 0 make the bound degenerate (the dual must then be exactly orthogonal to
+those coefficients); use small positive weights instead.
 """
 
 from __future__ import annotations
@@ -140,6 +142,19 @@ class Problem:
         if self.kind != "qcbp":
             return torch.zeros_like(r)
         return torch.clamp(r - self.eta, min=0.0)
+
+    def objective_scale(self) -> torch.Tensor:
+        """A natural size of the objective, P(0) (QCBP: ||W A* y||_{w,1}), per batch element.
+
+        Relative gaps are taken against max(|P|, |D|, 1e-8 * this), so that a problem whose
+        optimum is 0 (exact data, unpenalised support) still gets a meaningful tolerance.
+        """
+        r = batch_norm(self.y, len(self.A.out_shape))
+        if self.kind == "sr_lasso":
+            return r
+        if self.kind == "u_lasso":
+            return r**2
+        return self.l1(self.transform(self.A.H(self.y).to(self.dtype)))
 
     # -- dual ----------------------------------------------------------------------------
     def dual_value(self, p: torch.Tensor, atp: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,110 @@
+"""Closed forms, the linear rate of the restarted method, and never failing silently."""
+
+import numpy as np
+import pytest
+import torch
+
+import stablerecon as sr
+
+
+def sharp_problem():
+    A = sr.operators.dct_rows(128, 48, seed=0)
+    x = sr.data.sparse_vector(128, 5, seed=1)
+    return A, x, A(x)
+
+
+def test_orthogonal_a_gives_soft_thresholding():
+    W = sr.operators.Wavelet((16, 16), "db2", levels=2)
+    y = torch.randn(16, 16, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    A = sr.operators.Identity((16, 16))
+    res = sr.solvers.u_lasso(A, y, lam=0.4, W=W, tol=1e-12, max_iter=20_000)
+    expected = W.H(sr.solvers.soft_threshold(W(y), 0.2))  # prox of (lam/2)||W.||_1
+    torch.testing.assert_close(res.x, expected, atol=1e-8, rtol=0)
+
+
+def iterations_to(history, levels):
+    gaps = np.array([h["relative_gap"] for h in history])
+    its = np.array([h["iteration"] for h in history])
+    return [int(its[np.argmax(gaps <= lvl)]) if (gaps <= lvl).any() else None for lvl in levels]
+
+
+def test_restarted_method_converges_linearly():
+    A, _, y = sharp_problem()
+    res = sr.solvers.sr_lasso(A, y, lam=0.05, tol=1e-10, max_iter=20_000, history=True,
+                              check_every=5)
+    assert res.converged and res.restarts > 0
+    marks = iterations_to(res.history, [1e-2, 1e-4, 1e-6, 1e-8, 1e-10])
+    assert all(m is not None for m in marks)
+    steps = np.diff(marks)
+    # linear rate: each two digits cost about the same number of iterations
+    assert steps.max() <= 4 * max(steps.min(), 5), marks
+    plain = sr.solvers.sr_lasso(A, y, lam=0.05, method="pdhg", tol=1e-10,
+                                max_iter=marks[-1], history=True, check_every=5)
+    assert not plain.converged  # the plain method is slower on the same budget
+
+
+def test_unconverged_result_says_so_and_warns():
+    A, _, y = sharp_problem()
+    with pytest.warns(RuntimeWarning, match="stopped without reaching tol"):
+        res = sr.solvers.sr_lasso(A, y, lam=0.05, tol=1e-12, max_iter=20)
+    assert not res.converged and res.status == "max_iter reached"
+    assert res.certificate.relative_gap.max() > 1e-12
+
+
+def test_time_limit_is_honoured():
+    shape = (128, 128)
+    A = sr.operators.SubsampledFourier(shape, sr.operators.sampling.variable_density(shape, 0.25))
+    W = sr.operators.Wavelet(shape, "db4", levels=4)
+    y = A(sr.data.shepp_logan(128, dtype=torch.float64))
+    with pytest.warns(RuntimeWarning, match="time_limit"):
+        res = sr.solvers.sr_lasso(A, y, lam=1e-3, W=W, tol=1e-13, max_iter=10**7,
+                                  time_limit=0.3)
+    assert res.status.startswith("time_limit") and res.time_s < 2.0
+
+
+def test_infeasible_qcbp_is_named():
+    A = sr.operators.Matrix(torch.tensor([[1.0, 0.0], [1.0, 0.0]], dtype=torch.float64))
+    y = torch.tensor([1.0, -1.0], dtype=torch.float64)  # not in range(A): distance sqrt(2)
+    with pytest.raises(sr.StableReconError, match="QCBP is infeasible.*1.414"):
+        sr.solvers.qcbp(A, y, eta=0.1)
+    with pytest.raises(sr.StableReconError, match="eta >= 0"):
+        sr.solvers.qcbp(A, y, eta=-1.0)
+
+
+def test_bad_inputs_are_named():
+    A, _, y = sharp_problem()
+    with pytest.raises(sr.StableReconError, match="y has shape"):
+        sr.solvers.sr_lasso(A, y[:10], lam=0.1)
+    with pytest.raises(sr.StableReconError, match="lam must be a positive"):
+        sr.solvers.sr_lasso(A, y, lam=-1.0)
+    with pytest.raises(sr.StableReconError, match="NaN"):
+        sr.solvers.sr_lasso(A, y * float("nan"), lam=0.1)
+    with pytest.raises(sr.StableReconError, match="unitary W"):
+        sr.solvers.sr_lasso(A, y, lam=0.1, method="fista")
+
+
+def test_batched_and_float32_and_weights():
+    A, x, y = sharp_problem()
+    ys = torch.stack([y, 2 * y])
+    res = sr.solvers.sr_lasso(A, ys, lam=0.05, tol=1e-9)
+    assert res.x.shape == (2, 128) and res.converged
+    # SR-LASSO is positively homogeneous: doubling y doubles the minimiser
+    torch.testing.assert_close(res.x[1], 2 * res.x[0], atol=1e-6, rtol=0)
+    r32 = sr.solvers.sr_lasso(A, y.float(), lam=0.05, tol=1e-5)
+    assert r32.converged and r32.x.dtype == torch.float32
+    w = torch.ones(128, dtype=torch.float64)
+    w[x != 0] = 0.01  # (almost) free support: weighted l1 removes the shrinkage bias
+    rw = sr.solvers.sr_lasso(A, ys[0], lam=0.2, weights=w, tol=1e-9)
+    plain = sr.solvers.sr_lasso(A, ys[0], lam=0.2, tol=1e-9)
+    assert rw.converged and plain.converged
+    assert (rw.x - x).norm() < 0.1 * (plain.x - x).norm()
+
+
+def test_standard_method_is_a_reconstructor():
+    shape = (32, 32)
+    A = sr.operators.SubsampledFourier(shape, sr.operators.sampling.variable_density(shape, 0.3))
+    phi = sr.solvers.standard_method(A, "mri")
+    x = sr.data.shepp_logan(32).to(torch.complex64)
+    out = phi(A(x))
+    assert out.shape == shape and phi.last_result is not None
+    assert sr.metrics.psnr(out, x) > sr.metrics.psnr(A.H(A(x)), x)
