@@ -13,6 +13,8 @@ def test_demo_writes_figure_and_metrics(tmp_path):
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["sampling"]["rate"] == 0.25
     assert 10.0 < metrics["adjoint"]["psnr_db"] < 40.0
+    assert metrics["standard_method"]["psnr_db"] > metrics["adjoint"]["psnr_db"] + 5
+    assert metrics["standard_method"]["solver"]["certificate"]["kind"] == "duality_gap"
     assert (tmp_path / "demo.png").stat().st_size > 1000
 
 
