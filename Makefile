@@ -31,6 +31,7 @@ test-slow: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[test,bench]"
 	$(PY) benchmarks/operators.py
+	$(PY) benchmarks/solvers.py
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache
