@@ -38,6 +38,15 @@ def complex_dtype(dtype: torch.dtype) -> torch.dtype:
     return torch.complex128 if dtype == torch.float64 else torch.complex64
 
 
+def on_real_parts(fn, x: torch.Tensor) -> torch.Tensor:
+    """Apply a real-linear map ``fn`` to a complex tensor as fn(Re x) + i fn(Im x), with the
+    two parts batched in one call along a new leading axis; real tensors pass straight."""
+    if not x.is_complex():
+        return fn(x)
+    out = fn(torch.view_as_real(x).movedim(-1, 0))
+    return torch.view_as_complex(out.movedim(0, -1).contiguous())
+
+
 def inner(a: torch.Tensor, b: torch.Tensor, ndim: int) -> torch.Tensor:
     """Real part of <a, b> = sum(conj(a) * b) over the last ``ndim`` axes (batched)."""
     prod = torch.conj(a) * b if a.is_complex() or b.is_complex() else a * b

@@ -16,7 +16,7 @@ import scipy.sparse
 import torch
 
 from stablerecon.errors import StableReconError
-from stablerecon.operators.base import LinearOperator, _check_input
+from stablerecon.operators.base import LinearOperator, _check_input, on_real_parts
 
 
 def joseph_matrix(
@@ -215,23 +215,22 @@ class Radon(LinearOperator):
                                _to_torch_csr(mat.T.tocsr(), dtype, device))
         return self._mats[key]
 
-    def _apply(self, x: torch.Tensor, ndim_in: int, out_shape: tuple, transpose: bool):
-        if x.is_complex():
-            parts = torch.view_as_real(x).movedim(-1, 0)
-            out = self._apply(parts, ndim_in, out_shape, transpose)
-            return torch.view_as_complex(out.movedim(0, -1).contiguous())
-        batch = x.shape[: x.ndim - ndim_in]
-        mat, mat_t = self._matrices(x.dtype, x.device)
-        if transpose:
-            mat, mat_t = mat_t, mat
-        flat = x.reshape(-1, math.prod(x.shape[x.ndim - ndim_in :]))
-        return _SparseApply.apply(flat, mat, mat_t).reshape(*batch, *out_shape)
+    @staticmethod
+    def _sparse(x: torch.Tensor, mats: tuple, out_shape: tuple) -> torch.Tensor:
+        """Apply ``mats[0]`` to the trailing two axes of a real tensor (batched)."""
+        batch = x.shape[:-2]
+        flat = x.reshape(-1, x.shape[-2] * x.shape[-1])
+        return _SparseApply.apply(flat, *mats).reshape(*batch, *out_shape)
 
     def _forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self._apply(x, 2, self.out_shape, transpose=False)
+        return on_real_parts(
+            lambda r: self._sparse(r, self._matrices(r.dtype, r.device), self.out_shape), x
+        )
 
     def _adjoint(self, y: torch.Tensor) -> torch.Tensor:
-        return self._apply(y, 2, self.in_shape, transpose=True)
+        return on_real_parts(
+            lambda r: self._sparse(r, self._matrices(r.dtype, r.device)[::-1], self.in_shape), y
+        )
 
     def fbp(self, sinogram: torch.Tensor, filter: str = "ramp") -> torch.Tensor:
         r"""Filtered back-projection ``x ≈ (π / n_angles) R* (h * p)``.
@@ -284,11 +283,13 @@ class Radon(LinearOperator):
         """Pixel-driven back-projection (see :func:`pixel_backprojection_matrix`);
         differentiable, batched. Use :meth:`adjoint` where the exact adjoint is needed."""
         _check_input(self, sinogram, self.out_shape, "backproject")
-        if sinogram.is_complex():
-            parts = torch.view_as_real(sinogram).movedim(-1, 0)
-            out = self.backproject(parts)
-            return torch.view_as_complex(out.movedim(0, -1).contiguous())
-        key = (sinogram.dtype, sinogram.device)
+        return on_real_parts(
+            lambda r: self._sparse(r, self._backprojector(r.dtype, r.device), self.in_shape),
+            sinogram,
+        )
+
+    def _backprojector(self, dtype: torch.dtype, device: torch.device) -> tuple:
+        key = (dtype, device)
         if key not in self._backprojectors:
             if self._bp_matrix is None:
                 self._bp_matrix = pixel_backprojection_matrix(
@@ -298,10 +299,7 @@ class Radon(LinearOperator):
                 _to_torch_csr(self._bp_matrix, *key),
                 _to_torch_csr(self._bp_matrix.T.tocsr(), *key),
             )
-        mat, mat_t = self._backprojectors[key]
-        batch = sinogram.shape[:-2]
-        flat = sinogram.reshape(-1, self.out_shape[0] * self.out_shape[1])
-        return _SparseApply.apply(flat, mat, mat_t).reshape(*batch, *self.in_shape)
+        return self._backprojectors[key]
 
     def extra_repr(self) -> str:
         return f"shape={self.in_shape}, angles={self.n_angles}, detectors={self.out_shape[1]}"

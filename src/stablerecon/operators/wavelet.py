@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from stablerecon.errors import StableReconError
-from stablerecon.operators.base import LinearOperator, real_dtype
+from stablerecon.operators.base import LinearOperator, on_real_parts, real_dtype
 
 SUPPORTED = ("haar",) + tuple(f"db{k}" for k in range(1, 21)) + tuple(
     f"sym{k}" for k in range(2, 21)
@@ -199,13 +199,9 @@ class Wavelet(LinearOperator):
         return approx
 
     def _apply(self, x: torch.Tensor, inverse: bool) -> torch.Tensor:
-        if x.is_complex():
-            parts = torch.view_as_real(x).movedim(-1, 0)
-            out = self._apply_real(parts, inverse)
-            return torch.view_as_complex(out.movedim(0, -1).contiguous())
-        if x.dtype not in (torch.float32, torch.float64):
+        if not x.is_complex() and x.dtype not in (torch.float32, torch.float64):
             x = x.to(real_dtype(torch.get_default_dtype()))
-        return self._apply_real(x, inverse)
+        return on_real_parts(lambda part: self._apply_real(part, inverse), x)
 
     def _forward(self, x: torch.Tensor) -> torch.Tensor:
         return self._apply(x, inverse=False)
