@@ -59,16 +59,16 @@ def solve(
 ) -> None:
     """Reconstruct with a standard method and print its certificate (JSON)."""
     import math
-    from pathlib import Path as _Path
 
     import torch
+    from skimage.transform import resize
 
     from stablerecon import data, metrics, operators, solvers
 
     try:
-        if _Path(image).exists():
+        if Path(image).exists():
             x = data.read_image(image, dtype=torch.float64).x
-            x = torch.as_tensor(data.bundled.resize(x.abs().numpy(), (size, size)))
+            x = torch.as_tensor(resize(x.abs().numpy(), (size, size)))
         else:
             x = data.load(image, size=size, dtype=torch.float64).x
         shape = (size, size)

@@ -108,3 +108,23 @@ def test_standard_method_is_a_reconstructor():
     out = phi(A(x))
     assert out.shape == shape and phi.last_result is not None
     assert sr.metrics.psnr(out, x) > sr.metrics.psnr(A.H(A(x)), x)
+
+
+
+class _NaNAdjoint(sr.operators.Matrix):
+    """A broken user operator: its adjoint returns NaN for any non-zero input."""
+
+    def _adjoint(self, y):
+        out = super()._adjoint(y)
+        return out * float("nan") if bool((y != 0).any()) else out
+
+
+@pytest.mark.parametrize("method", ["restarted_pdhg", "fista"])
+def test_divergence_is_named_and_keeps_the_last_finite_iterate(method):
+    A, _, y = sharp_problem()
+    with pytest.warns(RuntimeWarning, match="diverged"):
+        res = sr.solvers.u_lasso(_NaNAdjoint(A.matrix), y, lam=0.05, method=method,
+                                 check_every=5)
+    assert not res.converged and res.status.startswith("diverged")
+    assert res.certificate.kind == "none" and res.iterations < 5
+    assert bool(torch.isfinite(res.x).all())

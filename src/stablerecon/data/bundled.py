@@ -12,7 +12,7 @@ from typing import Callable
 
 import numpy as np
 import torch
-from skimage.transform import resize  # noqa: F401 (re-exported for the CLI)
+from skimage.transform import resize
 
 from stablerecon.data.phantoms import shepp_logan
 from stablerecon.data.readers import Image, normalise, read_image

@@ -62,7 +62,7 @@ def project_box(q: torch.Tensor, bound: torch.Tensor | float) -> torch.Tensor:
 
 def relative_scale(problem: Problem, primal: torch.Tensor, dual: torch.Tensor) -> torch.Tensor:
     """max(|P|, |D|, 1e-8 P(0)): what a relative gap is relative to."""
-    floor = 1e-8 * problem.objective_scale().to(primal.dtype)
+    floor = 1e-8 * problem.objective_scale.to(primal.dtype)
     return torch.maximum(torch.maximum(primal.abs(), dual.abs()), floor).clamp_min(1e-300)
 
 
@@ -105,10 +105,20 @@ def _merit(cert: Certificate, p: torch.Tensor, problem: Problem) -> float:
     return float(value.sum())
 
 
+def diverged_certificate(problem: Problem, ax: torch.Tensor, wx: torch.Tensor) -> Certificate:
+    """What is left to say when the iteration diverged: the last finite objective."""
+    return Certificate(kind="none", primal=problem.objective(ax, wx),
+                       bounds="nothing: the iteration diverged; x is the last finite iterate")
+
+
 def warn_unconverged(result: SolverResult) -> None:
     cert = result.certificate.summary()
-    what = (f"relative gap {cert['relative_gap']:.2e}" if cert["relative_gap"] is not None
-            else f"residual {cert['residual']:.2e}")
+    if cert["relative_gap"] is not None:
+        what = f"relative gap {cert['relative_gap']:.2e}"
+    elif cert["residual"] is not None:
+        what = f"residual {cert['residual']:.2e}"
+    else:
+        what = "no certificate"
     warnings.warn(
         f"{result.problem} ({result.method}) stopped without reaching tol={result.tol:g}: "
         f"{result.status} after {result.iterations} iterations, {what}"
@@ -148,7 +158,7 @@ def primal_dual(
     y = problem.y
     x = problem.zeros() if x0 is None else x0.to(problem.dtype).clone()
     ax, wx = A(x), problem.transform(x)
-    p = torch.zeros_like(ax if ax.is_complex() else y.to(ax.dtype))
+    p = torch.zeros_like(ax)
     q = torch.zeros_like(wx)
     atp, wtq = A.H(p).to(x.dtype), problem.transform_adjoint(q).to(x.dtype)
     lw = problem.lam_weights(q)
@@ -167,6 +177,10 @@ def primal_dual(
     it = 0
     for it in range(1, max_iter + 1):
         x_new = x - tau * (atp + wtq)
+        if not bool(torch.isfinite(x_new.sum())):  # stop before the operators see NaN
+            status = "diverged (NaN or Inf in the iterate)"
+            best = (diverged_certificate(problem, ax, wx), {"x": x})
+            break
         x_bar = 2.0 * x_new - x
         ax_bar, wx_bar = A(x_bar), problem.transform(x_bar)
         p = prox_data_conjugate(problem, p + sigma * ax_bar, sigma)
@@ -182,9 +196,6 @@ def primal_dual(
         out_of_time = time_limit is not None and time.perf_counter() - start > time_limit
         if it % check_every and it != max_iter and not out_of_time:
             continue
-        if not bool(torch.isfinite(x).all()):
-            status = "diverged (NaN or Inf in the iterate)"
-            break
         if certified:
             average = {k: v / count for k, v in sums.items()}
             candidates = []
@@ -238,9 +249,9 @@ def primal_dual(
                 sums = {k: None for k in names}
                 count, inner_start = 0, it
                 restarts += 1
-    cert, state = best if best is not None else (None, None)
+    cert, state = best
     x_out = state["x"]
-    if certified and state is not None:
+    if cert.kind == "duality_gap":
         # a second dual candidate from the residual of x often certifies much more
         p_r = problem.dual_from_residual(state["ax"])
         cert_r = certify(problem, state["ax"], state["wx"], p_r, A.H(p_r).to(x_out.dtype))

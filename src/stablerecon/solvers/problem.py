@@ -25,6 +25,7 @@ those coefficients); use small positive weights instead.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import torch
 
@@ -143,11 +144,13 @@ class Problem:
             return torch.zeros_like(r)
         return torch.clamp(r - self.eta, min=0.0)
 
+    @cached_property
     def objective_scale(self) -> torch.Tensor:
         """A natural size of the objective, P(0) (QCBP: ||W A* y||_{w,1}), per batch element.
 
         Relative gaps are taken against max(|P|, |D|, 1e-8 * this), so that a problem whose
         optimum is 0 (exact data, unpenalised support) still gets a meaningful tolerance.
+        Computed once per problem: it is used at every certificate check.
         """
         r = batch_norm(self.y, len(self.A.out_shape))
         if self.kind == "sr_lasso":

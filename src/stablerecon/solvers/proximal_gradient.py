@@ -18,7 +18,12 @@ import torch
 
 from stablerecon.errors import StableReconError
 from stablerecon.operators.base import inner
-from stablerecon.solvers.primal_dual import certificate_met, certify, warn_unconverged
+from stablerecon.solvers.primal_dual import (
+    certificate_met,
+    certify,
+    diverged_certificate,
+    warn_unconverged,
+)
 from stablerecon.solvers.problem import Problem
 from stablerecon.solvers.result import SolverResult
 
@@ -50,8 +55,7 @@ def proximal_gradient(
     step = 1.0 / (2.0 * A.norm() ** 2 * 1.01)
     x = problem.zeros() if x0 is None else x0.to(problem.dtype)
     z = problem.transform(x)
-    thresh = problem.lam_weights(z)
-    thresh = thresh * step if isinstance(thresh, float) else thresh * step
+    thresh = problem.lam_weights(z) * step
     v, t = z, 1.0
     restarts, records, status, it = 0, [], "max_iter reached", 0
     cert = None
@@ -60,6 +64,11 @@ def proximal_gradient(
         xv = problem.transform_adjoint(v)
         grad = problem.transform(2.0 * A.H(A(xv) - problem.y).to(xv.dtype))
         z_new = soft_threshold(v - step * grad, thresh)
+        if not bool(torch.isfinite(z_new.sum())):  # stop before the operators see NaN
+            status = "diverged (NaN or Inf in the iterate)"
+            x = problem.transform_adjoint(z)
+            cert = diverged_certificate(problem, A(x), z)
+            break
         if accelerated:
             if float(inner(v - z_new, z_new - z, dims).sum()) > 0:  # momentum hurts: reset
                 t = 1.0
@@ -75,9 +84,6 @@ def proximal_gradient(
             continue
         x = problem.transform_adjoint(z)
         ax = A(x)
-        if not bool(torch.isfinite(ax).all()):
-            status = "diverged (NaN or Inf in the iterate)"
-            break
         p = problem.dual_from_residual(ax)
         cert = certify(problem, ax, z, p, A.H(p).to(x.dtype))
         if history:

@@ -16,6 +16,7 @@ class Certificate:
     the objective error; for QCBP it holds once ``infeasibility`` is 0).
     kind ``"fixed_point_residual"``: the primal-dual fixed-point residual, which tends to 0
     at a solution but bounds nothing (used where W is not unitary).
+    kind ``"none"``: the iteration diverged; only the objective of the last iterate is kept.
     """
 
     kind: str
