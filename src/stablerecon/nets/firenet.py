@@ -1,0 +1,254 @@
+r"""FIRENET: a stable, exponentially convergent network for (P3) SR-LASSO.
+
+Colbrook, Antun & Hansen, "The difficulty of computing stable and accurate neural networks:
+On the barriers of deep learning and Smale's 18th problem", PNAS 119 (2022). The network is
+a restarted, unrolled Chambolle–Pock iteration for
+
+.. math:: \min_x \lambda \|Wx\|_{w,1} + \|Ax - y\|_2 ,
+
+written in the coefficients :math:`c = Wx` of a unitary W (so :math:`B = AW^*`,
+:math:`\|B\| = \|A\|`). Its weights are fixed by the problem, not trained.
+
+**Inner block** (p layers, data y, start c₀, dual q₀ = 0):
+
+.. math::
+    c_j = S_{\tau\lambda w}(c_{j-1} - \tau B^* q_{j-1}), \qquad
+    q_j = P_{\|\cdot\|\le 1}\big(q_{j-1} + \sigma (B(2c_j - c_{j-1}) - y)\big),
+
+output :math:`\bar c = \frac1p\sum_{j=1}^p c_j` (the ergodic average). S is soft-thresholding
+(:func:`relu_soft_threshold`, written with ReLUs) and P the projection onto the unit ball.
+The steps satisfy :math:`\tau\sigma\|A\|^2 = \theta < 1` (checked; default θ = 1/4).
+
+**Restarts** k = 1..n: :math:`\varepsilon_0 = \|y\|` (or a fixed ``eps0``),
+:math:`\varepsilon_k = \nu(\delta + \varepsilon_{k-1})` (ν = e⁻¹), :math:`\alpha_k =
+2\|A\|/(\varepsilon_k p)`, and :math:`c_k = \alpha_k^{-1}\,\mathrm{Inner}(\alpha_k y,
+\alpha_k c_{k-1})`: the objective is positively homogeneous, so the rescaled problem has the
+same minimiser, and the rescaling shrinks the target ε_k geometrically. Under the (weighted)
+robust null space property the distance to the minimiser falls like :math:`e^{-k}` down to
+the floor set by δ and the noise, in n·p layers.
+
+**Lipschitz bound** (:meth:`FIRENET.lipschitz_bound`; fixed ε₀). One Chambolle–Pock step is
+firmly nonexpansive in the metric :math:`\|s\|_M^2 = \|c\|^2/\tau - 2\mathrm{Re}\langle Bc,
+q\rangle + \|q\|^2/\sigma`; changing y by Δ moves one step's output by at most
+:math:`\sqrt\sigma\,\|\Delta\|` in that metric (the projection is 1-Lipschitz), and
+:math:`\|c\| \le \sqrt{\tau/(1-\theta)}\,\|s\|_M`. Following a restart (dual reset to 0,
+primal scaled by α, which cancels) gives
+
+.. math:: \|\Delta x_k\| \le \gamma_k\Big(\|\Delta x_{k-1}\| + \tfrac{p+1}{2}\sqrt{\tau_k\sigma_k}
+          \,\|\Delta y\|\Big), \qquad \gamma_k = (1 - \tau_k\sigma_k\|A\|^2)^{-1/2},
+
+so :math:`L(\Psi) \le \sum_{k=1}^n \tfrac{p+1}{2}\sqrt{\tau_k\sigma_k}\prod_{i=k}^n \gamma_i`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from stablerecon.errors import StableReconError
+from stablerecon.operators.base import LinearOperator, batch_norm
+from stablerecon.operators.wavelet import Wavelet
+
+
+def relu_soft_threshold(z: torch.Tensor, t: torch.Tensor | float) -> torch.Tensor:
+    r"""Soft-thresholding with ReLUs: :math:`\mathrm{ReLU}(z - t) - \mathrm{ReLU}(-z - t)` for
+    real z, :math:`\mathrm{ReLU}(|z| - t)\, z/|z|` for complex z (0 where z = 0).
+
+    >>> relu_soft_threshold(torch.tensor([-2.0, 0.5, 3.0]), 1.0)
+    tensor([-1.,  0.,  2.])
+    """
+    relu = torch.nn.functional.relu
+    if not z.is_complex():
+        return relu(z - t) - relu(-z - t)
+    mag = z.abs()
+    return relu(mag - t) * (z / mag.clamp_min(torch.finfo(mag.dtype).tiny))
+
+
+def project_unit_ball(q: torch.Tensor, ndim: int) -> torch.Tensor:
+    r"""Projection onto the unit l2 ball over the last ``ndim`` axes:
+    :math:`q / (1 + \mathrm{ReLU}(\|q\| - 1))`."""
+    norm = batch_norm(q, ndim).reshape(*q.shape[: q.ndim - ndim], *([1] * ndim))
+    return q / (1.0 + torch.nn.functional.relu(norm - 1.0))
+
+
+def level_weights(W: Wavelet, coefficients: torch.Tensor, threshold: float = 1e-3) -> torch.Tensor:
+    r"""Weights per wavelet level :math:`w_j = \sqrt{s / s_j}` from the sparsity of example
+    coefficients (an image's Wx): :math:`s_j` counts coefficients of level j above
+    ``threshold``·max|c|, :math:`s = \sum_j s_j`. A level with few significant coefficients
+    gets a large weight (usually the small coarse levels, which a variable-density mask
+    samples fully), as in the FIRENET paper's weighted l1 norm.
+    Returns an (H, W) weight map for :class:`FIRENET` ``weights``.
+    """
+    levels = W.level_map()
+    mag = coefficients.abs().reshape(-1, *W.out_shape).amax(0)
+    big = mag > threshold * mag.max()
+    counts = torch.stack([big[levels == j].sum() for j in range(W.levels + 1)]).double()
+    counts = counts.clamp_min(1.0)
+    per_level = torch.sqrt(counts.sum() / counts)
+    return per_level[levels].to(torch.float64)
+
+
+class FIRENET(torch.nn.Module):
+    r"""FIRENET Ψ(y) for min λ||Wx||_{w,1} + ||Ax − y||₂ (see the module docstring).
+
+    Parameters
+    ----------
+    A : LinearOperator
+        Forward map; its norm is computed once (``A.norm()``).
+    W : LinearOperator, optional
+        A **unitary** sparsifying transform (wavelets); None means the identity.
+    lam : float
+        λ of the SR-LASSO.
+    restarts, inner : int
+        n restarts of p inner layers each; depth n·p.
+    delta : float
+        δ of the restart schedule: the floor below which the targets ε_k stop shrinking.
+    weights : tensor, optional
+        w ≥ 0 of the weighted l1 norm, broadcastable to W's output (:func:`level_weights`).
+    eps0 : float, optional
+        ε₀; None uses ||y|| per input (as in the paper). A fixed value makes every α_k a
+        fixed weight, so Ψ is one fixed network and :meth:`lipschitz_bound` applies to it.
+    theta : float
+        τσ||A||² (< 1), with τ = σ = √θ/||A||.
+    nu : float
+        Contraction of the targets per restart, ε_k = ν(δ + ε_{k-1}); the paper's e⁻¹ by
+        default. A problem with a poor sharpness constant (small λ, MRI) needs either more
+        inner layers p or a ν closer to 1, else the iterates stall above the minimiser.
+    learn_steps : bool
+        Make the step size of each restart a parameter, constrained to τ_kσ_k||A||² ≤ θ
+        (τ_k = σ_k = √θ·sigmoid(s_k)/||A||), so the stability bound holds whatever training
+        does.
+
+    Shapes: y ``(*batch, *A.out_shape)`` → x ``(*batch, *A.in_shape)``.
+
+    >>> import torch, stablerecon as sr
+    >>> A = sr.operators.dct_rows(64, 32, seed=0)
+    >>> x = sr.data.sparse_vector(64, 4, seed=1)
+    >>> net = FIRENET(A, lam=0.05, restarts=12, inner=20)
+    >>> bool((net(A(x)) - x).norm() < 0.05 * x.norm())
+    True
+    """
+
+    def __init__(self, A: LinearOperator, W: LinearOperator | None = None, lam: float = 1e-3,
+                 restarts: int = 20, inner: int = 20, delta: float = 1e-10,
+                 weights: torch.Tensor | None = None, eps0: float | None = None,
+                 theta: float = 0.25, nu: float = math.exp(-1.0), learn_steps: bool = False):
+        super().__init__()
+        if W is not None and not getattr(W, "unitary", False):
+            raise StableReconError(
+                f"FIRENET needs a unitary W (e.g. sr.operators.Wavelet), got "
+                f"{type(W).__name__}; for TV (Gradient) use sr.solvers.sr_lasso instead.")
+        if not 0.0 < nu < 1.0:
+            raise StableReconError(f"FIRENET: nu (the restart contraction) must be in (0, 1), "
+                                   f"got {nu}.")
+        if not 0.0 < theta < 1.0:
+            raise StableReconError(f"FIRENET: theta = τσ||A||² must be in (0, 1), got {theta}.")
+        if restarts < 1 or inner < 1:
+            raise StableReconError(f"FIRENET: restarts and inner must be ≥ 1, got "
+                                   f"{restarts} and {inner}.")
+        if lam <= 0 or delta < 0:
+            raise StableReconError(f"FIRENET: need lam > 0 and delta ≥ 0, got {lam}, {delta}.")
+        if weights is not None and bool((torch.as_tensor(weights) < 0).any()):
+            raise StableReconError("FIRENET: weights must be ≥ 0.")
+        self.A, self.W = A, W
+        self.lam, self.restarts, self.inner, self.delta = float(lam), restarts, inner, delta
+        self.eps0, self.theta, self.nu = eps0, float(theta), float(nu)
+        self.norm_A = float(A.norm())
+        self.register_buffer("weights", None if weights is None else torch.as_tensor(weights))
+        self.step_logits = torch.nn.Parameter(torch.full((restarts,), 6.0),
+                                              requires_grad=learn_steps)
+
+    @property
+    def operator(self) -> LinearOperator:
+        """The forward map A the network reconstructs for."""
+        return self.A
+
+    @property
+    def depth(self) -> int:
+        """Number of layers n·p."""
+        return self.restarts * self.inner
+
+    def steps(self) -> torch.Tensor:
+        """τ_k = σ_k for each restart (τ_kσ_k||A||² ≤ θ by construction)."""
+        logits = self.step_logits.double()
+        scale = torch.sigmoid(logits) if logits.requires_grad else torch.ones_like(logits)
+        return math.sqrt(self.theta) * scale / self.norm_A
+
+    def _B(self, c: torch.Tensor) -> torch.Tensor:
+        return self.A(c if self.W is None else self.W.H(c))
+
+    def _B_adjoint(self, q: torch.Tensor) -> torch.Tensor:
+        z = self.A.H(q)
+        return z if self.W is None else self.W(z)
+
+    def _threshold(self, tau: torch.Tensor) -> torch.Tensor | float:
+        t = tau * self.lam
+        return t if self.weights is None else t * self.weights
+
+    def inner_block(self, y: torch.Tensor, c0: torch.Tensor, tau: torch.Tensor) -> torch.Tensor:
+        """p Chambolle–Pock layers from (c0, q = 0); returns the mean of the primal iterates."""
+        n_out = len(self.A.out_shape)
+        thresh = self._threshold(tau)
+        c, q = c0, torch.zeros_like(y)
+        total = torch.zeros_like(c0)
+        for _ in range(self.inner):
+            c_new = relu_soft_threshold(c - tau * self._B_adjoint(q).to(c.dtype), thresh)
+            q = project_unit_ball(q + tau * (self._B(2 * c_new - c) - y), n_out)
+            c = c_new
+            total = total + c
+        return total / self.inner
+
+    def forward(self, y: torch.Tensor, x0: torch.Tensor | None = None,
+                return_restarts: bool = False):
+        """Reconstruct x from y. With ``return_restarts`` also the list of x_k, k = 1..n."""
+        if y.shape[y.ndim - len(self.A.out_shape):] != self.A.out_shape:
+            raise StableReconError(
+                f"FIRENET: y has shape {tuple(y.shape)}, expected (*batch, "
+                f"{', '.join(map(str, self.A.out_shape))}) for this operator.")
+        n_out = len(self.A.out_shape)
+        batch = y.shape[: y.ndim - n_out]
+        real = y.real.dtype if y.is_complex() else y.dtype
+        in_dtype = self.A.input_dtype(real)
+        if x0 is None:
+            c = torch.zeros(*batch, *(self.A.in_shape if self.W is None else self.W.out_shape),
+                            dtype=in_dtype, device=y.device)
+        else:
+            c = x0.to(in_dtype) if self.W is None else self.W(x0.to(in_dtype))
+        bshape = (*batch, *([1] * n_out))
+        eps = (batch_norm(y, n_out).reshape(bshape) if self.eps0 is None
+               else torch.full(bshape, float(self.eps0), dtype=real, device=y.device))
+        cshape = (*batch, *([1] * (c.ndim - len(batch))))
+        taus = self.steps().to(real)
+        outputs = []
+        for k in range(self.restarts):
+            eps = self.nu * (self.delta + eps)
+            alpha = 2.0 * self.norm_A / (eps * self.inner)
+            alpha_c = alpha.reshape(cshape)
+            c = self.inner_block(alpha * y, alpha_c * c, taus[k]) / alpha_c
+            if return_restarts:
+                outputs.append(self._image(c))
+        x = self._image(c)
+        return (x, outputs) if return_restarts else x
+
+    def _image(self, c: torch.Tensor) -> torch.Tensor:
+        return c if self.W is None else self.W.H(c)
+
+    def lipschitz_bound(self) -> float:
+        r"""Certified upper bound on :math:`\|\Psi(y) - \Psi(y')\| / \|y - y'\|` for fixed ε₀
+        (see the module docstring for the argument)."""
+        if self.eps0 is None:
+            raise StableReconError(
+                "FIRENET.lipschitz_bound needs a fixed eps0 (with eps0=None the weights α_k "
+                "depend on ||y||); build the network with eps0=<a typical ||y||>.")
+        ts = (self.steps() * self.norm_A) ** 2  # τ_kσ_k||A||²
+        gammas = (1.0 - ts).rsqrt()
+        bound = 0.0
+        for k in range(self.restarts):
+            gain = (self.inner + 1) / 2 * float(self.steps()[k])
+            bound = (bound + gain) * float(gammas[k])
+        return bound
+
+    def extra_repr(self) -> str:
+        return (f"lam={self.lam:g}, restarts={self.restarts}, inner={self.inner}, "
+                f"delta={self.delta:g}, theta={self.theta:g}, eps0={self.eps0}")
