@@ -49,3 +49,10 @@ def test_bad_sizes_and_names():
 def test_level_map():
     lm = sr.operators.Wavelet((16, 16), "haar", levels=2).level_map()
     assert lm[0, 0] == 0 and lm[0:8, 0:8].max() == 1 and lm[15, 15] == 2
+
+
+def test_moves_between_devices_and_dtypes_like_a_module():
+    """nn.Module.to() must work (a method named _apply once shadowed torch's)."""
+    W = sr.operators.Wavelet((16, 16), "db2", levels=2).to("cpu").double()
+    x = torch.randn(16, 16, dtype=torch.float64)
+    torch.testing.assert_close(W.H(W(x)), x)

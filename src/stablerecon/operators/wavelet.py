@@ -198,16 +198,16 @@ class Wavelet(LinearOperator):
             approx = self._synthesis(self._synthesis(sub, 2, ch), 3, cw)
         return approx
 
-    def _apply(self, x: torch.Tensor, inverse: bool) -> torch.Tensor:
+    def _transform(self, x: torch.Tensor, inverse: bool) -> torch.Tensor:
         if not x.is_complex() and x.dtype not in (torch.float32, torch.float64):
             x = x.to(real_dtype(torch.get_default_dtype()))
         return on_real_parts(lambda part: self._apply_real(part, inverse), x)
 
     def _forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self._apply(x, inverse=False)
+        return self._transform(x, inverse=False)
 
     def _adjoint(self, y: torch.Tensor) -> torch.Tensor:
-        return self._apply(y, inverse=True)
+        return self._transform(y, inverse=True)
 
     # -- helpers for level-wise weights ---------------------------------------------------
     def level_map(self) -> torch.Tensor:

@@ -1,0 +1,107 @@
+"""Ready-to-run models: ``available()``, ``load(name)``, ``card(name)``, ``operator_for(name)``.
+
+Each model has a card, ``nets/weights/<name>.json``: what it is (``kind`` and its
+``architecture`` arguments), the operator it reconstructs for (``operator``, enough to rebuild
+it exactly), and for trained models the exact train command, seed, data recipe, training time
+and validation figures, next to the weights ``<name>.pt``. FIRENETs need no weights file: the
+card's arguments define the network.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import import_module
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from stablerecon.errors import StableReconError
+from stablerecon.operators.base import LinearOperator
+from stablerecon.operators.fourier import SubsampledFourier
+from stablerecon.operators.matrix import Identity
+from stablerecon.operators.radon import Radon
+from stablerecon.operators.sampling import make_mask
+from stablerecon.operators.wavelet import Wavelet
+
+WEIGHTS_DIR = Path(__file__).parent / "weights"
+
+#: card "kind" → "module:class" of the network it builds
+KINDS = {
+    "firenet": "stablerecon.nets.firenet:FIRENET",
+    "cascade": "stablerecon.nets.cascade:DeepCascade",
+    "varnet": "stablerecon.nets.varnet:VariationalNetwork",
+    "dagan": "stablerecon.nets.unet:DAGAN",
+    "fbpconvnet": "stablerecon.nets.unet:FBPConvNet",
+    "dncnn": "stablerecon.nets.dncnn:DnCNN",
+    "lista": "stablerecon.nets.lista:LISTA",
+}
+
+
+def available() -> list[str]:
+    """Names of the models that ship with the package."""
+    return sorted(p.stem for p in WEIGHTS_DIR.glob("*.json"))
+
+
+def card(name: str) -> dict[str, Any]:
+    """The card (a dict) of a shipped model."""
+    path = WEIGHTS_DIR / f"{name}.json"
+    if not path.exists():
+        raise StableReconError(
+            f"no model named {name!r}; available: {', '.join(available()) or 'none'}.")
+    return json.loads(path.read_text())
+
+
+def build_operator(spec: dict[str, Any]) -> LinearOperator:
+    """The forward operator described by a card's ``operator`` entry.
+
+    ``{"modality": "mri", "shape": [H, W], "mask": {"pattern", "rate", "seed"}}``,
+    ``{"modality": "ct", "shape": [H, W], "angles": n, "detectors": d or null}`` or
+    ``{"modality": "denoise", "shape": [H, W]}``.
+    """
+    modality = spec.get("modality")
+    shape = tuple(spec["shape"])
+    if modality == "mri":
+        m = spec["mask"]
+        return SubsampledFourier(shape, make_mask(m["pattern"], shape, m["rate"], m.get("seed", 0)))
+    if modality == "ct":
+        return Radon(shape, spec["angles"], spec.get("detectors"))
+    if modality == "denoise":
+        return Identity(shape)
+    raise StableReconError(f"unknown modality {modality!r} in the operator spec {spec}; "
+                           "use 'mri', 'ct' or 'denoise'.")
+
+
+def operator_for(name: str) -> LinearOperator:
+    """Rebuild the operator a shipped model was made (or trained) for."""
+    return build_operator(card(name)["operator"])
+
+
+def build(model_card: dict[str, Any], A: LinearOperator | None = None) -> torch.nn.Module:
+    """An untrained network from a card (architecture and operator), with ``A`` by default
+    rebuilt from the card."""
+    kind = model_card.get("kind")
+    if kind not in KINDS:
+        raise StableReconError(f"unknown model kind {kind!r}; known: {sorted(KINDS)}.")
+    module, cls = KINDS[kind].split(":")
+    A = build_operator(model_card["operator"]) if A is None else A
+    args = dict(model_card.get("architecture", {}))
+    if "wavelet" in args:  # FIRENET's sparsifying transform, by name
+        wavelet = args.pop("wavelet")
+        args["W"] = Wavelet(A.in_shape, wavelet["name"], levels=wavelet["levels"])
+    return getattr(import_module(module), cls)(A, **args)
+
+
+def load(name: str, device: str | torch.device = "cpu") -> torch.nn.Module:
+    """A ready-to-run shipped model ``model(y) -> x̂`` (eval mode), operator attached."""
+    model_card = card(name)
+    model = build(model_card)
+    weights = model_card.get("weights")
+    if weights:
+        path = WEIGHTS_DIR / weights
+        if not path.exists():
+            raise StableReconError(f"weights file {path} of model {name!r} is missing; "
+                                   "reinstall the package or retrain with the card's command.")
+        model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    model.card = model_card
+    return model.to(device).eval()
