@@ -150,5 +150,57 @@ def check(
         raise typer.Exit(code=1)
 
 
+table_app = typer.Typer(no_args_is_help=True,
+                        help="The lecture's tables: lasso (Table A), impossibility (Table B).")
+app.add_typer(table_app, name="table")
+
+
+def _floats(text: str, what: str) -> list[float]:
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        _fail(StableReconError(f"{what} must be comma-separated numbers, got {text!r}."))
+    if not values:
+        _fail(StableReconError(f"{what} is empty; give e.g. 0.5,0.0078125."))
+    return values
+
+
+def _ints(text: str, what: str) -> list[int]:
+    values = _floats(text, what)
+    if any(v != int(v) for v in values):
+        _fail(StableReconError(f"{what} must be integers, got {text!r}."))
+    return [int(v) for v in values]
+
+
+@table_app.command("lasso")
+def table_lasso(
+    deltas: Optional[str] = typer.Option(
+        None, help="Comma-separated δ values (default: 2^-1, 2^-7, ..., 2^-30)."),
+    time_cap: float = typer.Option(60.0, "--time-cap", help="Seconds allowed per solver run."),
+    out: Path = typer.Option(Path("out/table-lasso"), help="Folder for CSV, JSON, Markdown."),
+) -> None:
+    """Table A: the ill-conditioned lasso that float64 solvers get wrong (and ours certifies)."""
+    from rich.progress import Progress
+
+    from stablerecon.experiments import lasso_table
+    from stablerecon.report.tables import rich_table, write_tables
+
+    values = lasso_table.DEFAULT_DELTAS if deltas is None else _floats(deltas, "--deltas")
+    if any(not 0 < d < 1 for d in values):
+        _fail(StableReconError(f"--deltas must lie in (0, 1), got {values}."))
+    if time_cap <= 0:
+        _fail(StableReconError(f"--time-cap must be positive, got {time_cap}."))
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("Table A", total=len(values) * (len(lasso_table.solvers()) + 1))
+
+        def step(text: str) -> None:
+            progress.update(task, advance=1, description=text)
+        rows = lasso_table.run(values, time_cap=time_cap, progress=step)
+    columns = ["delta", "solver", "x", "error", "runtime_s", "warned", "certified"]
+    Console().print(rich_table(rows, columns, "Table A: min (1/m)||A_δ D_δ x - y||² + λ||x||₁"))
+    files = write_tables(rows, columns, out, "table-lasso")
+    console.print(f"[green]wrote[/] {', '.join(map(str, files))}")
+
+
 def main(argv: Optional[list[str]] = None) -> None:
     app(argv)
