@@ -202,5 +202,45 @@ def table_lasso(
     console.print(f"[green]wrote[/] {', '.join(map(str, files))}")
 
 
+@table_app.command("impossibility")
+def table_impossibility(
+    ns: str = typer.Option("10,20,30", help="Comma-separated n: ||A_n - A|| <= 2^-n."),
+    ks: str = typer.Option("1,3,6", help="Comma-separated K: the barrier 10^-K."),
+    samples: int = typer.Option(8000, help="LISTA training samples R."),
+    epochs: int = typer.Option(100, help="LISTA training epochs (Adam, float64)."),
+    layers: int = typer.Option(10, help="LISTA layers."),
+    seed: int = typer.Option(0, help="Seed for the training tails and the initial order."),
+    quick: bool = typer.Option(False, help="R = 1000 and 10 epochs: a check, not the table."),
+    out: Path = typer.Option(Path("out/table-impossibility"), help="Folder for the files."),
+) -> None:
+    """Table B: LISTA and FIRENET from inexact input cannot beat 10^-K (n, K grid)."""
+    from rich.progress import Progress
+
+    from stablerecon.experiments import impossibility
+    from stablerecon.report.tables import rich_table, write_tables
+
+    n_values, k_values = _ints(ns, "--ns"), _ints(ks, "--ks")
+    if quick:
+        samples, epochs = 1000, 10
+    if samples < 1 or epochs < 1 or layers < 1:
+        _fail(StableReconError("--samples, --epochs and --layers must be positive."))
+    if any(n < 1 for n in n_values) or any(k < 0 for k in k_values):
+        _fail(StableReconError("--ns must be >= 1 and --ks >= 0."))
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("Table B", total=len(n_values) * len(k_values) * epochs)
+
+        def step(text: str) -> None:
+            progress.update(task, advance=1, description=text)
+        rows = impossibility.run(n_values, k_values, samples=samples, epochs=epochs,
+                                 layers=layers, seed=seed, progress=step)
+    for r in rows:
+        r.update(samples=samples, epochs=epochs, layers=layers, seed=seed)
+    columns = ["n", "K", "barrier", "lista_distance", "firenet_distance", "minimiser_gap",
+               "A_distance", "lista_train_s"]
+    Console().print(rich_table(rows, columns, "Table B: distance to the true SR-LASSO minimiser"))
+    files = write_tables(rows, columns, out, "table-impossibility")
+    console.print(f"[green]wrote[/] {', '.join(map(str, files))}")
+
+
 def main(argv: Optional[list[str]] = None) -> None:
     app(argv)
