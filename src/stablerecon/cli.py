@@ -150,6 +150,48 @@ def check(
         raise typer.Exit(code=1)
 
 
+@app.command("train")
+def train_command(
+    net: str = typer.Argument(..., help="cascade | varnet | dagan | fbpconvnet | dncnn"),
+    size: int = typer.Option(128, help="Image size (pixels per side)."),
+    epochs: int = typer.Option(10, help="Epochs."),
+    steps: int = typer.Option(50, help="Optimiser steps per epoch."),
+    batch: int = typer.Option(4, help="Images per step."),
+    lr: float = typer.Option(1e-3, help="Adam learning rate."),
+    seed: int = typer.Option(0, help="Seed for data, noise and initialisation."),
+    noise: float = typer.Option(0.0, help="Relative measurement noise (denoise: σ, default 0.1)."),
+    rate: float = typer.Option(0.25, help="MRI sampling rate."),
+    pattern: str = typer.Option("variable_density", help="MRI sampling pattern."),
+    angles: int = typer.Option(50, help="CT: number of angles."),
+    data: Optional[Path] = typer.Option(None, help="Folder of extra training images."),
+    validation: int = typer.Option(8, help="Held-out phantoms for validation each epoch."),
+    time_limit: Optional[float] = typer.Option(None, help="Stop after this many seconds."),
+    name: Optional[str] = typer.Option(None, help="Model name (default modality-net)."),
+    out: Path = typer.Option(Path("out/train"), help="Folder for checkpoint, weights, card."),
+    resume: bool = typer.Option(False, help="Continue from the checkpoint in --out."),
+    threads: Optional[int] = typer.Option(None, help="CPU threads (default: all cores)."),
+) -> None:
+    """Train one of the learned networks on phantoms (and optional user images)."""
+    import os
+
+    import torch
+
+    from stablerecon.train import TrainConfig, train
+
+    torch.set_num_threads(threads or os.cpu_count() or 1)
+    cfg = TrainConfig(net=net, size=size, epochs=epochs, steps=steps, batch=batch, lr=lr,
+                      seed=seed, noise=noise, rate=rate, pattern=pattern, angles=angles,
+                      data_dir=None if data is None else str(data), validation=validation,
+                      time_limit=time_limit,
+                      name=name)
+    try:
+        card = train(cfg, out, resume=resume, console=console)
+    except StableReconError as exc:
+        _fail(exc)
+    console.print(f"[green]wrote[/] {out / card['weights']} and {out / (card['name'] + '.json')}")
+    typer.echo(json.dumps(card["validation"], indent=2))
+
+
 table_app = typer.Typer(no_args_is_help=True,
                         help="The lecture's tables: lasso (Table A), impossibility (Table B).")
 app.add_typer(table_app, name="table")
