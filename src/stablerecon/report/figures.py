@@ -22,6 +22,38 @@ def to_display(image: torch.Tensor | np.ndarray) -> np.ndarray:
     return np.abs(arr) if np.iscomplexobj(arr) else arr
 
 
+def image_grid(
+    path: str | Path,
+    rows: Sequence[Sequence[torch.Tensor | np.ndarray]],
+    titles: Sequence[Sequence[str]],
+    vrange: tuple[float, float] | None = (0.0, 1.0),
+    suptitle: str | None = None,
+    panel_size: float = 2.6,
+) -> Path:
+    """Save rows of images (the lecture's layout: one row per method, one column per
+    perturbation) as a PNG, atomically. ``vrange=None`` scales each panel to its own range."""
+    n_rows, n_cols = len(rows), max(len(r) for r in rows)
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(panel_size * n_cols, panel_size * n_rows + 0.4),
+                             squeeze=False)
+    for i, (row, row_titles) in enumerate(zip(rows, titles)):
+        for j in range(n_cols):
+            ax = axes[i][j]
+            ax.axis("off")
+            if j >= len(row):
+                continue
+            arr = to_display(row[j])
+            lo, hi = vrange if vrange is not None else (float(arr.min()), float(arr.max()))
+            ax.imshow(arr, cmap="gray", vmin=lo, vmax=hi, interpolation="nearest")
+            ax.set_title(row_titles[j], fontsize=8)
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=10)
+    fig.tight_layout()
+    try:
+        return atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=100))
+    finally:
+        plt.close(fig)
+
+
 def image_row(
     path: str | Path,
     images: Sequence[torch.Tensor | np.ndarray],
@@ -31,18 +63,5 @@ def image_row(
     panel_size: float = 3.0,
 ) -> Path:
     """Save images side by side (grey, shared display range) as a PNG, atomically."""
-    n = len(images)
-    fig, axes = plt.subplots(1, n, figsize=(panel_size * n, panel_size + 0.5), squeeze=False)
-    for ax, img, title in zip(axes[0], images, titles):
-        arr = to_display(img)
-        lo, hi = vrange if vrange is not None else (float(arr.min()), float(arr.max()))
-        ax.imshow(arr, cmap="gray", vmin=lo, vmax=hi, interpolation="nearest")
-        ax.set_title(title, fontsize=9)
-        ax.axis("off")
-    if suptitle:
-        fig.suptitle(suptitle, fontsize=10)
-    fig.tight_layout()
-    try:
-        return atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=100))
-    finally:
-        plt.close(fig)
+    return image_grid(path, [images], [titles], vrange=vrange, suptitle=suptitle,
+                      panel_size=panel_size)

@@ -1,0 +1,67 @@
+"""Helpers shared by the audits: the default standard method Φ, perturbed evaluation, and
+the figures of merit reported for every reconstruction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from stablerecon import metrics
+from stablerecon.audit.reconstructor import Reconstructor, as_reconstructor
+from stablerecon.errors import StableReconError
+from stablerecon.operators.base import LinearOperator
+from stablerecon.operators.fourier import SubsampledFourier
+from stablerecon.operators.matrix import Identity
+from stablerecon.operators.radon import Radon
+
+
+def default_phi(A: LinearOperator, phi: Any = "auto") -> Reconstructor | None:
+    """Φ to audit beside Ψ: ``"auto"`` picks the lecture's standard method for the operator
+    (SR-LASSO with wavelets for Fourier, TV for Radon and the identity), None skips Φ, and
+    any reconstructor is used as given."""
+    if phi is None:
+        return None
+    if isinstance(phi, str) and phi == "auto":
+        from stablerecon.solvers.api import standard_method
+
+        kind = ("mri" if isinstance(A, SubsampledFourier) else "ct" if isinstance(A, Radon)
+                else "denoise" if isinstance(A, Identity) else None)
+        if kind is None:
+            return None
+        return as_reconstructor(standard_method(A, kind), name=f"Φ (SR-LASSO, {kind})")
+    return as_reconstructor(phi)
+
+
+def input_image(A: LinearOperator, x: torch.Tensor) -> torch.Tensor:
+    """x in the dtype A expects (complex for MRI)."""
+    if x.shape[x.ndim - len(A.in_shape):] != A.in_shape:
+        raise StableReconError(f"image has shape {tuple(x.shape)}, the operator expects "
+                               f"{A.in_shape}; resize the image or rebuild the operator.")
+    if not torch.isfinite(x.abs()).all():
+        raise StableReconError("the image contains NaN or Inf values.")
+    real = x.real.dtype if x.is_complex() else x.dtype
+    return x.to(A.input_dtype(real))
+
+
+def measurements(A: LinearOperator, x: torch.Tensor, r: torch.Tensor | None,
+                 space: str) -> torch.Tensor:
+    """A(x + r) (image space) or A x + r (measurement space)."""
+    if r is None:
+        return A(x)
+    if space == "image":
+        return A(x + r)
+    if space == "measurement":
+        return A(x) + r
+    raise StableReconError(f"space must be 'image' or 'measurement', got {space!r}.")
+
+
+def quality(estimate: torch.Tensor, truth: torch.Tensor) -> dict[str, float]:
+    """PSNR, SSIM and relative error of |estimate| against the true image."""
+    est, ref = estimate.detach(), truth.detach().abs()
+    return {"psnr": metrics.psnr(est, ref), "ssim": metrics.ssim(est, ref),
+            "relative_error": metrics.relative_error(est.abs(), ref)}
+
+
+def norm(t: torch.Tensor) -> float:
+    return float(torch.linalg.vector_norm(t.detach()))

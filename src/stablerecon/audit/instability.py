@@ -1,0 +1,231 @@
+r"""The instability test (worst-case perturbations) of the lecture (Antun et al., PNAS 2020).
+
+For a reconstructor Ψ, an operator A and an image x it searches a perturbation r that
+maximises the change of the output,
+
+* **λ mode** (the lecture's): :math:`Q(r) = \|\Psi(A(x+r)) - \Psi(Ax)\|^2 - \lambda\|r\|^2`,
+  by Adam ascent; several λ give a growing sequence r₁, r₂, r₃;
+* **ball mode**: :math:`\max \|\Psi(A(x+r)) - \Psi(Ax)\|` s.t. :math:`\|r\| \le \delta\|x\|`,
+  by projected normalised gradient ascent (power-iteration-like; on a linear Ψ = M it finds
+  the top singular vector of MA);
+
+with r in image space (complex for MRI) or measurement space (Ψ(Ax + e)), random restarts
+and early stopping. The same r is applied to the standard method Φ. Non-differentiable Ψ get
+a gradient-free search (random directions + (1+1) evolution), labelled as weaker.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import torch
+
+from stablerecon.audit.common import default_phi, input_image, measurements, norm, quality
+from stablerecon.audit.reconstructor import Reconstructor, as_reconstructor
+from stablerecon.audit.result import AuditResult, Figure
+from stablerecon.errors import StableReconError
+from stablerecon.operators.base import LinearOperator
+
+
+def _random_like(shape, dtype, gen) -> torch.Tensor:
+    if dtype.is_complex:
+        real = torch.randn(*shape, 2, generator=gen, dtype=torch.float64)
+        return torch.view_as_complex(real).to(dtype)
+    return torch.randn(*shape, generator=gen, dtype=torch.float64).to(dtype)
+
+
+def _perturbation_shape(A: LinearOperator, x: torch.Tensor, space: str):
+    if space == "image":
+        return tuple(x.shape), x.dtype
+    y = A(x)
+    return tuple(y.shape), y.dtype
+
+
+def _scaled(v: torch.Tensor, radius: float) -> torch.Tensor:
+    return v * (radius / max(norm(v), 1e-300))
+
+
+def _ascent_ball(psi, A, x, base, radius, steps, space, gen, tol) -> tuple[torch.Tensor, list]:
+    """Projected normalised gradient ascent on ||Ψ(A(x+r)) − Ψ(Ax)|| over ||r|| ≤ radius."""
+    shape, dtype = _perturbation_shape(A, x, space)
+    r = _scaled(_random_like(shape, dtype, gen), radius)
+    trace, best, best_r = [], -1.0, r
+    for _ in range(steps):
+        r = r.detach().requires_grad_(True)
+        change = torch.linalg.vector_norm(psi(measurements(A, x, r, space)) - base)
+        if not change.requires_grad:
+            raise StableReconError(f"{psi.name} gives no gradient; it is not differentiable "
+                                   "(use gradient_free=True).")
+        change.backward()
+        value = change.item()
+        trace.append(value)
+        if value > best:
+            best, best_r = value, r.detach()
+        g = r.grad
+        if norm(g) == 0:
+            break
+        r = _scaled(r.detach() + radius * g / norm(g), radius)
+        if len(trace) > 10 and trace[-1] - trace[-11] <= tol * max(trace[-1], 1e-300):
+            break
+    return best_r, trace
+
+
+def _ascent_lambda(psi, A, x, base, lam, steps, lr, space, gen, tol) -> tuple[torch.Tensor, list]:
+    """Adam ascent on Q(r) = ||Ψ(A(x+r)) − Ψ(Ax)||² − λ||r||²."""
+    shape, dtype = _perturbation_shape(A, x, space)
+    r = _scaled(_random_like(shape, dtype, gen), 1e-3 * norm(x)).requires_grad_(True)
+    opt = torch.optim.Adam([r], lr=lr, maximize=True)
+    trace, best, best_r = [], -float("inf"), r.detach().clone()
+    for _ in range(steps):
+        q = (torch.linalg.vector_norm(psi(measurements(A, x, r, space)) - base) ** 2
+             - lam * torch.linalg.vector_norm(r) ** 2)
+        if not q.requires_grad:
+            raise StableReconError(f"{psi.name} gives no gradient; it is not differentiable "
+                                   "(use gradient_free=True).")
+        opt.zero_grad()
+        q.backward()
+        opt.step()
+        trace.append(q.item())
+        if trace[-1] > best:
+            best, best_r = trace[-1], r.detach().clone()
+        if len(trace) > 20 and abs(trace[-1] - trace[-21]) <= tol * max(abs(trace[-1]), 1e-300):
+            break
+    return best_r, trace
+
+
+def _gradient_free(psi, A, x, base, radius, steps, space, gen) -> tuple[torch.Tensor, list]:
+    """Random search then a (1+1) evolution strategy on the sphere ||r|| = radius."""
+    shape, dtype = _perturbation_shape(A, x, space)
+
+    def change(r):
+        with torch.no_grad():
+            return norm(psi(measurements(A, x, r, space)) - base)
+
+    best_r = _scaled(_random_like(shape, dtype, gen), radius)
+    best = change(best_r)
+    trace, sigma = [best], 0.5
+    for _ in range(steps - 1):
+        cand = _scaled(best_r + sigma * radius * _scaled(_random_like(shape, dtype, gen), 1.0),
+                       radius)
+        value = change(cand)
+        if value > best:
+            best, best_r, sigma = value, cand, sigma * 1.5
+        else:
+            sigma *= 0.9
+        trace.append(best)
+    return best_r, trace
+
+
+def instability(model: Any, A: LinearOperator, x: torch.Tensor,
+                lam: float | Sequence[float] | None = None,
+                deltas: Sequence[float] | None = None, steps: int = 100,
+                lr: float | None = None, space: str = "image", restarts: int = 1,
+                seed: int = 0, phi: Any = "auto", gradient_free: bool | None = None,
+                tol: float = 1e-4, progress: bool = False) -> AuditResult:
+    """Worst-case perturbations of Ψ = ``model`` at x, and what they do to Φ.
+
+    Give ``lam`` (one or several λ, λ mode) or ``deltas`` (relative radii ||r|| ≤ δ||x||, ball
+    mode); with neither, ``deltas=(0.01, 0.02, 0.04)``. Returns an :class:`AuditResult` with,
+    per perturbation: ``r_rel`` = ||r||/||x|| (measurement space: ||r||/||Ax||), ``psi``
+    (output change relative to ||Ψ(Ax)||, amplification = ratio of the two, PSNR/SSIM against
+    x) and the same under ``phi``.
+    """
+    psi = as_reconstructor(model)
+    phi_r = default_phi(A, phi)
+    x = input_image(A, x)
+    if space not in ("image", "measurement"):
+        raise StableReconError(f"space must be 'image' or 'measurement', got {space!r}.")
+    if steps < 1 or restarts < 1:
+        raise StableReconError("steps and restarts must be ≥ 1.")
+    if lam is not None and deltas is not None:
+        raise StableReconError("give lam (λ mode) or deltas (ball mode), not both.")
+    if lam is None and deltas is None:
+        deltas = (0.01, 0.02, 0.04)
+    values = list(deltas) if deltas is not None else list(lam if isinstance(lam, Sequence) else [lam])
+    mode = "ball" if deltas is not None else "lambda"
+    gradient_free = (not psi.differentiable) if gradient_free is None else gradient_free
+    if gradient_free and mode == "lambda":
+        raise StableReconError("the gradient-free search works in ball mode; pass deltas=.")
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        y0 = A(x)
+        base = psi(y0).detach()
+        phi_base = phi_r(y0).detach() if phi_r is not None else None
+    scale = norm(x) if space == "image" else norm(y0)
+    lr = lr if lr is not None else 0.01 * scale / x.numel() ** 0.5
+
+    from rich.progress import Progress
+
+    rows: list[dict[str, Any]] = []
+    perturbations = []
+    with Progress(transient=True, disable=not progress) as bar:
+        task = bar.add_task(f"instability of {psi.name}", total=len(values) * restarts)
+        for value in values:
+            best_r, best_change, best_trace = None, -1.0, []
+            for _ in range(restarts):
+                if gradient_free:
+                    r, trace = _gradient_free(psi, A, x, base, value * scale, steps, space, gen)
+                elif mode == "ball":
+                    r, trace = _ascent_ball(psi, A, x, base, value * scale, steps, space, gen, tol)
+                else:
+                    r, trace = _ascent_lambda(psi, A, x, base, value, steps, lr, space, gen, tol)
+                with torch.no_grad():
+                    change = norm(psi(measurements(A, x, r, space)) - base)
+                if change > best_change:
+                    best_r, best_change, best_trace = r, change, trace
+                bar.advance(task)
+            perturbations.append(best_r)
+            rows.append(_report(psi, phi_r, A, x, best_r, space, base, phi_base, scale, value,
+                                len(best_trace)))
+    result = AuditResult("instability", {
+        "model": psi.name, "mode": mode, "space": space,
+        "method": "gradient-free search (weaker than gradient ascent)" if gradient_free
+                  else ("projected normalised gradient ascent" if mode == "ball" else "Adam ascent on Q(r)"),
+        "steps": steps, "restarts": restarts, "perturbations": rows,
+        "phi": phi_r.name if phi_r is not None else None}, seed=seed)
+    result.images = {"x": x.detach(), "psi_clean": base}
+    for j, (r, row) in enumerate(zip(perturbations, rows), 1):
+        result.images[f"r{j}"] = r
+        result.images[f"psi_r{j}"] = row.pop("_psi_out")
+        if phi_r is not None:
+            result.images[f"phi_r{j}"] = row.pop("_phi_out")
+    result.figures = [_figure(result, rows, space, phi_r is not None, psi.name)]
+    if gradient_free:
+        result.notes.append("Ψ is not differentiable: gradient-free search, a weaker attack "
+                            "(the true worst case may be larger).")
+    return result
+
+
+def _report(psi, phi, A, x, r, space, base, phi_base, scale, value, steps_run) -> dict:
+    with torch.no_grad():
+        y = measurements(A, x, r, space)
+        out = psi(y)
+        row: dict[str, Any] = {"parameter": value, "steps_run": steps_run,
+                               "r_rel": norm(r) / scale}
+        row["psi"] = {"change_rel": norm(out - base) / max(norm(base), 1e-300),
+                      **quality(out, x)}
+        row["psi"]["amplification"] = row["psi"]["change_rel"] / max(row["r_rel"], 1e-300)
+        row["_psi_out"] = out
+        if phi is not None:
+            phi_out = phi(y)
+            row["phi"] = {"change_rel": norm(phi_out - phi_base) / max(norm(phi_base), 1e-300),
+                          **quality(phi_out, x)}
+            row["phi"]["amplification"] = row["phi"]["change_rel"] / max(row["r_rel"], 1e-300)
+            row["_phi_out"] = phi_out
+    return row
+
+
+def _figure(result: AuditResult, rows, space, with_phi, name) -> Figure:
+    img = result.images
+    n = len(rows)
+    top = [img["x"] + img[f"r{j}"] if space == "image" else img["x"] for j in range(1, n + 1)]
+    grid = [[img["x"], *top], [img["psi_clean"], *[img[f"psi_r{j}"] for j in range(1, n + 1)]]]
+    titles = [["x", *[f"x + r{j} (|r|/|x| = {r['r_rel']:.3f})" for j, r in enumerate(rows, 1)]],
+              [f"{name}(Ax)", *[f"{name}: {r['psi']['psnr']:.1f} dB, gain {r['psi']['amplification']:.1f}"
+                                for r in rows]]]
+    if with_phi:
+        grid.append([img["x"], *[img[f"phi_r{j}"] for j in range(1, n + 1)]])
+        titles.append(["x", *[f"Φ: {r['phi']['psnr']:.1f} dB, gain {r['phi']['amplification']:.1f}"
+                              for r in rows]])
+    return Figure("perturbations", grid, titles,
+                  suptitle=f"Worst-case perturbations ({space} space)")

@@ -1,0 +1,112 @@
+"""Anything that reconstructs, as one thing the audits can call: y ↦ x̂ on torch tensors.
+
+Accepted: a registry name (``"mri-cascade"``), an ``nn.Module`` or any python callable,
+a TorchScript file (``.pt``/``.ts`` saved with ``torch.jit.save``), ``"python:module:fn"``,
+and a deepinv-style model called as ``model(y, physics)`` (pass ``physics=``). A deepinv-style
+physics (an object with ``A`` and ``A_adjoint``) becomes a :class:`LinearOperator` with
+:func:`from_physics`. deepinv itself is never imported.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+
+from stablerecon.errors import StableReconError
+from stablerecon.operators.base import LinearOperator
+
+
+class Reconstructor(torch.nn.Module):
+    """A wrapped reconstructor: ``recon(y)``; ``differentiable`` says whether gradient attacks
+    apply; ``name`` is what reports call it."""
+
+    def __init__(self, fn: Callable[[torch.Tensor], torch.Tensor], name: str,
+                 differentiable: bool):
+        super().__init__()
+        self.fn = fn
+        self.name = name
+        self.differentiable = differentiable
+        if isinstance(fn, torch.nn.Module):
+            self.module = fn
+
+    def forward(self, y: torch.Tensor) -> torch.Tensor:
+        out = self.fn(y)
+        if not isinstance(out, torch.Tensor):
+            raise StableReconError(f"reconstructor {self.name} returned {type(out).__name__}, "
+                                   "not a torch.Tensor; wrap it to return tensors.")
+        return out
+
+
+def as_reconstructor(model: Any, physics: Any = None, name: str | None = None) -> Reconstructor:
+    """Wrap ``model`` (see the module docstring) as a :class:`Reconstructor`."""
+    if isinstance(model, Reconstructor):
+        return model
+    if isinstance(model, (str, Path)):
+        text = str(model)
+        if text.startswith("python:"):
+            try:
+                _, module, attr = text.split(":")
+                fn = getattr(importlib.import_module(module), attr)
+            except (ValueError, ImportError, AttributeError) as exc:
+                raise StableReconError(f"{text}: expected python:module:function naming an "
+                                       f"importable callable ({exc}).") from exc
+            return as_reconstructor(fn, physics, name or text)
+        path = Path(text)
+        if path.suffix in (".pt", ".ts", ".pth") and path.exists():
+            try:
+                return Reconstructor(torch.jit.load(str(path)).eval(), name or path.name, True)
+            except RuntimeError as exc:
+                raise StableReconError(f"{path}: not a TorchScript file (save the model with "
+                                       f"torch.jit.save(torch.jit.script(model), path)); {exc}")
+        from stablerecon.nets.registry import available, load
+
+        if text in available():
+            return Reconstructor(load(text), name or text, True)
+        raise StableReconError(f"{text!r} is neither a registry model ({', '.join(available())}),"
+                               " an existing TorchScript file, nor python:module:function.")
+    if not callable(model):
+        raise StableReconError(f"a reconstructor must be callable (y -> x), got "
+                               f"{type(model).__name__}.")
+    from stablerecon.solvers.api import StandardMethod
+
+    label = name or getattr(model, "name", None) or type(model).__name__
+    # python functions of torch ops are assumed differentiable; the attacks check the graph
+    differentiable = not isinstance(model, StandardMethod)
+    if physics is not None:  # deepinv convention: model(y, physics)
+        return Reconstructor(lambda y: model(y, physics), label, differentiable)
+    return Reconstructor(model, label, differentiable)
+
+
+class PhysicsOperator(LinearOperator):
+    """A deepinv-style physics (methods ``A`` and ``A_adjoint``) as a LinearOperator.
+
+    The shapes are found by applying ``A`` to a zero image of ``in_shape``."""
+
+    def __init__(self, physics: Any, in_shape: tuple[int, ...], dtype=torch.float32):
+        if not (hasattr(physics, "A") and hasattr(physics, "A_adjoint")):
+            raise StableReconError("a physics object needs methods A(x) and A_adjoint(y) "
+                                   "(the deepinv convention).")
+        out = physics.A(torch.zeros(1, *in_shape, dtype=dtype))
+        super().__init__(in_shape, tuple(out.shape[1:]))
+        self.physics = physics
+        self.complex_output = out.is_complex()
+
+    def _forward(self, x: torch.Tensor) -> torch.Tensor:
+        x, lead = x.reshape(-1, *self.in_shape), x.shape[: x.ndim - len(self.in_shape)]
+        return self.physics.A(x).reshape(*lead, *self.out_shape)
+
+    def _adjoint(self, y: torch.Tensor) -> torch.Tensor:
+        y, lead = y.reshape(-1, *self.out_shape), y.shape[: y.ndim - len(self.out_shape)]
+        return self.physics.A_adjoint(y).reshape(*lead, *self.in_shape)
+
+
+def from_physics(physics: Any, in_shape: tuple[int, ...], check: bool = True) -> PhysicsOperator:
+    """Wrap a deepinv-style physics; with ``check`` its adjoint is tested (a wrong A_adjoint
+    is named rather than silently breaking every audit)."""
+    op = PhysicsOperator(physics, tuple(in_shape))
+    if check:
+        op.check_adjoint()
+    return op
