@@ -41,7 +41,10 @@ def input_image(A: LinearOperator, x: torch.Tensor) -> torch.Tensor:
     if not torch.isfinite(x.abs()).all():
         raise StableReconError("the image contains NaN or Inf values.")
     real = x.real.dtype if x.is_complex() else x.dtype
-    return x.to(A.input_dtype(real))
+    target = A.input_dtype(real)
+    if x.is_complex() and not target.is_complex:
+        target = x.dtype  # keep the imaginary part; real-linear operators act on both parts
+    return x.to(target)
 
 
 def measurements(A: LinearOperator, x: torch.Tensor, r: torch.Tensor | None,
@@ -59,7 +62,10 @@ def measurements(A: LinearOperator, x: torch.Tensor, r: torch.Tensor | None,
 def quality(estimate: torch.Tensor, truth: torch.Tensor) -> dict[str, float]:
     """PSNR, SSIM and relative error of |estimate| against the true image."""
     est, ref = estimate.detach(), truth.detach().abs()
-    return {"psnr": metrics.psnr(est, ref), "ssim": metrics.ssim(est, ref),
+    h, w = ref.shape[-2:]
+    pairs = list(zip(est.reshape(-1, h, w), ref.reshape(-1, h, w)))  # images of a batch
+    return {"psnr": sum(metrics.psnr(e, r) for e, r in pairs) / len(pairs),
+            "ssim": sum(metrics.ssim(e, r) for e, r in pairs) / len(pairs),
             "relative_error": metrics.relative_error(est.abs(), ref)}
 
 

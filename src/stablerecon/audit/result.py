@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 
-from stablerecon.report.figures import image_grid
+from stablerecon.report.figures import image_grid, line_plot
 from stablerecon.report.files import write_json
 
 
@@ -24,6 +24,18 @@ class Figure:
 
 
 @dataclass
+class Plot:
+    """Curves against one x axis: ``series`` name → y values; saved as ``name``.png."""
+
+    name: str
+    x: list[float]
+    series: dict[str, list[float]]
+    xlabel: str
+    ylabel: str
+    title: str = ""
+
+
+@dataclass
 class AuditResult:
     """What an audit found: ``metrics`` (JSON-ready numbers), ``images`` (named tensors),
     ``figures`` (in the lecture's layout), the ``seed`` used, and notes."""
@@ -32,6 +44,7 @@ class AuditResult:
     metrics: dict[str, Any]
     images: dict[str, torch.Tensor] = field(default_factory=dict)
     figures: list[Figure] = field(default_factory=list)
+    plots: list[Plot] = field(default_factory=list)
     seed: int = 0
     notes: list[str] = field(default_factory=list)
 
@@ -44,6 +57,9 @@ class AuditResult:
         for fig in self.figures:
             paths.append(image_grid(directory / f"{self.audit}-{fig.name}.png", fig.rows,
                                     fig.titles, suptitle=fig.suptitle, vrange=fig.vrange))
+        for plot in self.plots:
+            paths.append(line_plot(directory / f"{self.audit}-{plot.name}.png", plot.x,
+                                   plot.series, plot.xlabel, plot.ylabel, plot.title))
         return paths
 
     def __repr__(self) -> str:

@@ -225,3 +225,36 @@ def make_mask(pattern: str, shape: Sequence[int], rate: float, seed: int = 0) ->
             f"unknown sampling pattern {pattern!r}; choose one of {sorted(PATTERNS)}."
         )
     return PATTERNS[pattern](shape, rate, seed=seed)
+
+
+def nested_masks(base: np.ndarray, rates: Sequence[float], seed: int = 0,
+                 decay: float = 2.0) -> list[np.ndarray]:
+    r"""Masks at several rates, nested (each contains every smaller one) and containing
+    ``base`` at its own rate: the more-samples test's family.
+
+    All frequencies are ranked once: the samples of ``base`` first, then the rest, each group
+    in a random order weighted by the variable-density law of :func:`variable_density`
+    (Efraimidis–Spirakis keys :math:`u^{1/w}`); the mask at rate ρ takes the first
+    round(ρ·H·W) frequencies of the ranking.
+
+    >>> base = variable_density((32, 32), 0.25)
+    >>> lo, mid, hi = nested_masks(base, [0.1, 0.25, 0.5])
+    >>> bool((lo <= mid).all() and (mid <= hi).all() and (mid == base).all())
+    True
+    """
+    base = np.asarray(base, dtype=bool)
+    h, w = base.shape
+    r = frequency_radius((h, w))
+    weights = ((1.0 + (r / 0.1) ** 2) ** (-decay / 2.0)).ravel()
+    rng = np.random.default_rng(seed)
+    keys = rng.random(h * w) ** (1.0 / weights)
+    keys += base.ravel() * 2.0  # base samples first (keys in [0, 1] otherwise)
+    order = np.argsort(-keys, kind="stable")
+    masks = []
+    for rate in rates:
+        if not 0 < rate <= 1:
+            raise StableReconError(f"nested_masks: rates must be in (0, 1], got {rate}.")
+        flat = np.zeros(h * w, dtype=bool)
+        flat[order[: int(round(rate * h * w))]] = True
+        masks.append(flat.reshape(h, w))
+    return masks

@@ -65,3 +65,22 @@ def image_row(
     """Save images side by side (grey, shared display range) as a PNG, atomically."""
     return image_grid(path, [images], [titles], vrange=vrange, suptitle=suptitle,
                       panel_size=panel_size)
+
+
+def line_plot(path: str | Path, x: Sequence[float], series: dict[str, Sequence[float]],
+              xlabel: str, ylabel: str, title: str = "") -> Path:
+    """Curves (one per series, markers at the data points) as a PNG, atomically."""
+    fig, ax = plt.subplots(figsize=(5.0, 3.6))
+    for label, values in series.items():
+        ax.plot(x, values, marker="o", label=label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    try:
+        return atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=100))
+    finally:
+        plt.close(fig)

@@ -1,0 +1,94 @@
+"""The random-noise test: the worst of K Gaussian perturbations of the same size as a
+worst-case one (K = 1, 20, 100 as in the lecture), for Ψ and Φ."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import torch
+
+from stablerecon.audit.common import default_phi, input_image, measurements, norm, quality
+from stablerecon.audit.instability import _random_like, _scaled
+from stablerecon.audit.reconstructor import as_reconstructor
+from stablerecon.audit.result import AuditResult, Figure
+from stablerecon.errors import StableReconError
+from stablerecon.operators.base import LinearOperator
+
+
+def _changes(recon, A, x, rs, space, base, chunk=10) -> list[float]:
+    out = []
+    with torch.no_grad():
+        for i in range(0, len(rs), chunk):
+            batch = torch.stack(rs[i:i + chunk])
+            y = measurements(A, x, batch, space)
+            res = recon(y) - base
+            out += [norm(v) for v in res]
+    return out
+
+
+def noise(model: Any, A: LinearOperator, x: torch.Tensor, r: torch.Tensor | None = None,
+          r_rel: float | None = None, K: Sequence[int] = (1, 20, 100), space: str = "image",
+          seed: int = 0, phi: Any = "auto", phi_K: int = 20,
+          worst_case: AuditResult | None = None) -> AuditResult:
+    """Worst of K random perturbations e with ||e|| = ||r|| (or r_rel·||x||; measurement
+    space: ·||Ax||): the largest output change ||Ψ(A(x+e)) − Ψ(Ax)||/||Ψ(Ax)|| among the first
+    K of max(K) Gaussian draws, for each K. Φ is evaluated on the first ``phi_K`` draws (a
+    solve each). With ``worst_case`` (an instability result) r is its largest perturbation and
+    the result states the ratio worst-case / worst-random."""
+    psi = as_reconstructor(model)
+    phi_r = default_phi(A, phi)
+    x = input_image(A, x)
+    if worst_case is not None:
+        j = len(worst_case.metrics["perturbations"])
+        r = worst_case.images[f"r{j}"]
+        space = worst_case.metrics["space"]
+    with torch.no_grad():
+        y0 = A(x)
+        base = psi(y0)
+        phi_base = phi_r(y0) if phi_r is not None else None
+    scale = norm(x) if space == "image" else norm(y0)
+    if r is not None:
+        radius = norm(r)
+    elif r_rel is not None:
+        radius = r_rel * scale
+    else:
+        raise StableReconError("give the size of the perturbations: r=, r_rel= or worst_case=.")
+    if not K or min(K) < 1:
+        raise StableReconError(f"K must be positive counts, got {K}.")
+    shape = tuple(y0.shape) if space == "measurement" else tuple(x.shape)
+    dtype = y0.dtype if space == "measurement" else x.dtype
+    gen = torch.Generator().manual_seed(seed)
+    draws = [_scaled(_random_like(shape, dtype, gen), radius) for _ in range(max(K))]
+    psi_changes = _changes(psi, A, x, draws, space, base)
+    metrics: dict[str, Any] = {"model": psi.name, "space": space, "r_rel": radius / scale,
+                               "K": list(K), "psi": {}, "phi": {}}
+    base_norm = max(norm(base), 1e-300)
+    for k in K:
+        worst = max(range(k), key=lambda i: psi_changes[i])
+        metrics["psi"][str(k)] = {"worst_change_rel": psi_changes[worst] / base_norm,
+                                  "index": worst}
+    worst_all = max(range(max(K)), key=lambda i: psi_changes[i])
+    result = AuditResult("noise", metrics, seed=seed)
+    with torch.no_grad():
+        out = psi(measurements(A, x, draws[worst_all], space))
+    metrics["psi"]["worst_quality"] = quality(out, x)
+    rows, titles = [[x, out]], [["x", f"{psi.name}, worst of {max(K)} random: "
+                                      f"{metrics['psi']['worst_quality']['psnr']:.1f} dB"]]
+    if phi_r is not None:
+        n_phi = min(phi_K, max(K))
+        phi_changes = _changes(phi_r, A, x, draws[:n_phi], space, phi_base, chunk=n_phi)
+        phi_norm = max(norm(phi_base), 1e-300)
+        for k in K:
+            if k <= n_phi:
+                metrics["phi"][str(k)] = {"worst_change_rel": max(phi_changes[:k]) / phi_norm}
+        metrics["phi"]["evaluated"] = n_phi
+    if worst_case is not None:
+        row = worst_case.metrics["perturbations"][-1]
+        metrics["worst_case_change_rel"] = row["psi"]["change_rel"]
+        metrics["ratio_worst_case_to_worst_random"] = (
+            row["psi"]["change_rel"] / max(metrics["psi"][str(max(K))]["worst_change_rel"], 1e-300))
+        if "phi" in row and metrics["phi"]:
+            metrics["phi_change_rel_under_worst_case"] = row["phi"]["change_rel"]
+    result.images = {"worst_random": draws[worst_all], "psi_worst_random": out}
+    result.figures = [Figure("worst-random", rows, titles, suptitle="Random-noise test")]
+    return result
