@@ -7,15 +7,20 @@ from stablerecon.cli import app
 runner = CliRunner()
 
 
-def test_demo_writes_figure_and_metrics(tmp_path):
-    result = runner.invoke(app, ["demo", "--out", str(tmp_path), "--size", "64"])
+def test_demo_writes_report_and_metrics(tmp_path):
+    result = runner.invoke(app, ["demo", "--out", str(tmp_path), "--quick"])
     assert result.exit_code == 0, result.output
     metrics = json.loads((tmp_path / "metrics.json").read_text())
-    assert metrics["sampling"]["rate"] == 0.25
-    assert 10.0 < metrics["adjoint"]["psnr_db"] < 40.0
-    assert metrics["standard_method"]["psnr_db"] > metrics["adjoint"]["psnr_db"] + 3
-    assert metrics["standard_method"]["solver"]["certificate"]["kind"] == "duality_gap"
-    assert (tmp_path / "demo.png").stat().st_size > 1000
+    rec = metrics["reconstructions"]
+    assert abs(metrics["rate"] - 0.25) < 0.01
+    assert rec["Φ: SR-LASSO (certified)"]["psnr_db"] > rec["A* y (zero-filled)"]["psnr_db"] + 3
+    assert rec["FIRENET"]["psnr_db"] > rec["A* y (zero-filled)"]["psnr_db"] + 3
+    assert metrics["phi_certificate"]["certificate"]["kind"] == "duality_gap"
+    lip = metrics["firenet_lipschitz"]
+    assert 0 < lip["gain_found_by_attack"] <= lip["certified_upper_bound"]
+    report = (tmp_path / "report.html").read_text()
+    assert "Instability test" in report and "<img" in report
+    assert (tmp_path / "reconstructions.png").stat().st_size > 1000
 
 
 def test_check_and_images():

@@ -212,9 +212,11 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, console=None,
             raise StableReconError(f"--resume: no checkpoint at {ckpt_path}; run without "
                                    "--resume to start.")
         state = torch.load(ckpt_path, map_location="cpu", weights_only=False)
-        if state["config"] != asdict(cfg):
+        same = lambda c: {k: v for k, v in c.items() if k not in ("epochs", "time_limit")}  # noqa: E731
+        if same(state["config"]) != same(asdict(cfg)):
             raise StableReconError(f"--resume: {ckpt_path} was written with other options "
-                                   f"({state['config']}); use the same options or a new --out.")
+                                   f"({state['config']}); use the same options (only --epochs "
+                                   "and --time-limit may change) or a new --out.")
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         if disc is not None:

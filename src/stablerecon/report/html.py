@@ -1,0 +1,50 @@
+"""A self-contained HTML report: sections of text, tables and figures (PNG files beside it)."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+from stablerecon.report.files import write_text
+from stablerecon.report.tables import cell
+
+
+@dataclass
+class Section:
+    """One part of the report: a title, paragraphs, tables (rows of dicts) and figures."""
+
+    title: str
+    paragraphs: list[str] = field(default_factory=list)
+    tables: list[tuple[list[dict[str, Any]], list[str]]] = field(default_factory=list)
+    figures: list[Path] = field(default_factory=list)
+
+
+_STYLE = """body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}
+table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:3px 8px;
+font-size:90%;text-align:right}th{background:#eee}img{max-width:100%;margin:.5em 0}
+h2{border-bottom:1px solid #ccc}"""
+
+
+def _table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(cell(r.get(c)))}</td>" for c in columns)
+                   + "</tr>" for r in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def write_report(path: str | Path, title: str, sections: Sequence[Section]) -> Path:
+    """Write the report atomically; figure paths are made relative to the report."""
+    path = Path(path)
+    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
+             f"</title><style>{_STYLE}</style></head><body><h1>{html.escape(title)}</h1>"]
+    for s in sections:
+        parts.append(f"<h2>{html.escape(s.title)}</h2>")
+        parts += [f"<p>{html.escape(p)}</p>" for p in s.paragraphs]
+        parts += [_table(rows, cols) for rows, cols in s.tables]
+        for fig in s.figures:
+            rel = Path(fig).resolve().relative_to(path.parent.resolve())
+            parts.append(f"<img src='{html.escape(str(rel))}' alt='{html.escape(fig.name)}'>")
+    parts.append("</body></html>")
+    return write_text(path, "\n".join(parts))
