@@ -119,7 +119,12 @@ def train_lista(inst: Instance, layers: int = 10, epochs: int = 100, batch: int 
     ys = torch.tensor(inst.y.T)
     xs = torch.tensor(inst.x.T)
     scale = xs.pow(2).sum(-1).mean()
-    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    # Adam's steps are absolute: give each weight a rate relative to its initial size (W1 =
+    # Aᵀ/||A||² is ~10^-K, W2 ~ 1), else K = 6 training diverges from its initialisation
+    opt = torch.optim.Adam([
+        {"params": [net.W1], "lr": lr * float(net.W1.detach().abs().max())},
+        {"params": [net.W2], "lr": lr * float(net.W2.detach().abs().max())},
+        {"params": [net.raw_theta], "lr": lr}])
     gen = torch.Generator().manual_seed(seed)
     for epoch in range(epochs):
         order = torch.randperm(len(ys), generator=gen)
