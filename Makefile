@@ -32,6 +32,7 @@ bench: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[test,bench]"
 	$(PY) benchmarks/operators.py
 	$(PY) benchmarks/solvers.py
+	$(PY) benchmarks/firenet.py
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache
