@@ -69,9 +69,9 @@ def run_demo(out: Path, quick: bool = False, seed: int = 0,
            for k, q in result["reconstructions"].items()],
           ["method", "psnr_db", "ssim", "relative_error"])], [fig_recon])]
     steps = 3 if quick else 30
-    deltas = (0.01, 0.02, 0.04)
+    deltas = (0.02,) if quick else (0.01, 0.02, 0.04)
     models = ([("cascade", cascade, steps)] if have_cascade else []) + [
-        ("firenet", firenet, 2 if quick else 8)]
+        ("firenet", firenet, 1 if quick else 8)]
     inst = {}
     for name, model, n_steps in models:
         console.print(f"instability test on {name} ({n_steps} steps per δ)")
@@ -107,7 +107,7 @@ def run_demo(out: Path, quick: bool = False, seed: int = 0,
     if have_cascade:
         console.print("random-noise test (worst of 1, 20, 100) on the cascade")
         noise = audit.noise(cascade, A, x, worst_case=inst["cascade"], K=(1, 20, 100),
-                            phi=phi, phi_K=2 if quick else 5, seed=seed)
+                            phi=phi, phi_K=1 if quick else 5, seed=seed)
         result["noise"] = noise.metrics
         nm = noise.metrics
         sections.append(Section(
@@ -138,7 +138,7 @@ def run_demo(out: Path, quick: bool = False, seed: int = 0,
             figures=[f for f in kern.save(out / "kernel") if f.suffix == ".png"]))
         console.print("accuracy test (smallest text Φ recovers)")
         acc = audit.accuracy(cascade, A, x, detail="text", phi=phi, seed=seed,
-                             iterations=2 if quick else 6)
+                             iterations=1 if quick else 6)
         result["accuracy"] = acc.metrics
         am = acc.metrics
         text = (f"Smallest amplitude of the inserted text that Φ recovers (correlation ≥ "
