@@ -92,6 +92,25 @@ def build(model_card: dict[str, Any], A: LinearOperator | None = None) -> torch.
     return getattr(import_module(module), cls)(A, **args)
 
 
+def model_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """The learned state of a model, without its operator's buffers (``A.*``: the operator
+    is rebuilt from the card), floats stored as float32."""
+    return {k: (v.float() if v.is_floating_point() else v) for k, v in model.state_dict().items()
+            if not k.startswith("A.")}
+
+
+def load_weights(model: torch.nn.Module, path: Path) -> None:
+    """Load :func:`model_state` weights; anything missing besides the operator is an error."""
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    state = {k: v for k, v in state.items() if not k.startswith("A.")}
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    missing = [k for k in missing if not k.startswith("A.")]
+    if missing or unexpected:
+        raise StableReconError(f"{path}: weights do not fit the card's architecture (missing "
+                               f"{missing[:5]}, unexpected {unexpected[:5]}); retrain with the "
+                               "card's train command.")
+
+
 def load(name: str, device: str | torch.device = "cpu") -> torch.nn.Module:
     """A ready-to-run shipped model ``model(y) -> x̂`` (eval mode), operator attached."""
     model_card = card(name)
@@ -102,6 +121,6 @@ def load(name: str, device: str | torch.device = "cpu") -> torch.nn.Module:
         if not path.exists():
             raise StableReconError(f"weights file {path} of model {name!r} is missing; "
                                    "reinstall the package or retrain with the card's command.")
-        model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+        load_weights(model, path)
     model.card = model_card
     return model.to(device).eval()

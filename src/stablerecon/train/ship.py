@@ -8,14 +8,13 @@ the card under ``comparison``, and copies card and weights into ``stablerecon/ne
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 from pathlib import Path
 
 import torch
 
-from stablerecon.nets.registry import WEIGHTS_DIR, build
-from stablerecon.report.files import write_json
+from stablerecon.nets.registry import WEIGHTS_DIR, build, load_weights, model_state
+from stablerecon.report.files import atomic_write, write_json
 from stablerecon.train.evaluate import compare_with_standard
 
 
@@ -28,11 +27,11 @@ def ship(folder: str | Path, names: list[str] | None = None) -> list[str]:
         if names and card["name"] not in names or "weights" not in card:
             continue
         model = build(card)
-        model.load_state_dict(torch.load(folder / card["weights"], weights_only=True))
+        load_weights(model, folder / card["weights"])
         model.eval()
         card["comparison"] = compare_with_standard(model, card)
         print(card["name"], json.dumps(card["comparison"]), flush=True)
-        shutil.copyfile(folder / card["weights"], WEIGHTS_DIR / card["weights"])
+        atomic_write(WEIGHTS_DIR / card["weights"], lambda p: torch.save(model_state(model), p))
         write_json(WEIGHTS_DIR / f"{card['name']}.json", card)
         shipped.append(card["name"])
     return shipped

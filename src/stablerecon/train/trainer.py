@@ -27,7 +27,7 @@ from stablerecon import metrics
 from stablerecon.data.phantoms import random_ellipses, shepp_logan
 from stablerecon.data.readers import read_image
 from stablerecon.errors import StableReconError
-from stablerecon.nets.registry import build, build_operator
+from stablerecon.nets.registry import build, build_operator, model_state
 from stablerecon.report.files import atomic_write, write_json
 
 #: network name → (card kind, modality, default architecture)
@@ -217,7 +217,7 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, console=None,
             raise StableReconError(f"--resume: {ckpt_path} was written with other options "
                                    f"({state['config']}); use the same options (only --epochs "
                                    "and --time-limit may change) or a new --out.")
-        model.load_state_dict(state["model"])
+        model.load_state_dict(state["model"], strict=False)
         opt.load_state_dict(state["optimizer"])
         if disc is not None:
             disc.load_state_dict(state["disc"])
@@ -275,7 +275,7 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, console=None,
             if console is not None:
                 console.print(f"epoch {epoch + 1}: loss {np.mean(losses):.3e}, validation "
                               f"PSNR {val['psnr']:.2f} dB, SSIM {val['ssim']:.3f}")
-            state = {"config": asdict(cfg), "model": model.state_dict(),
+            state = {"config": asdict(cfg), "model": model_state(model),
                      "optimizer": opt.state_dict(), "epoch": epoch, "history": history,
                      "elapsed": time.perf_counter() - t0}
             if disc is not None:
@@ -284,8 +284,7 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, console=None,
             if stopped:
                 break
     weights = f"{cfg.model_name}.pt"
-    atomic_write(out / weights, lambda p: torch.save(
-        {k: v.float() if v.is_floating_point() else v for k, v in model.state_dict().items()}, p))
+    atomic_write(out / weights, lambda p: torch.save(model_state(model), p))
     card.update({
         "description": f"{cfg.net} for {cfg.modality}, {cfg.size}x{cfg.size}, trained on "
                        "random ellipse phantoms (+ Shepp-Logan variants) by stablerecon train.",
