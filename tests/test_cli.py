@@ -49,3 +49,25 @@ def test_solve_prints_a_certificate(tmp_path):
 def test_solve_bad_modality():
     result = runner.invoke(app, ["solve", "phantom", "--modality", "pet"])
     assert result.exit_code == 2 and "unknown modality" in result.output
+
+
+def test_audit_command_writes_json_and_figures(tmp_path):
+    result = runner.invoke(app, ["audit", "mri-cascade", "--tests", "kernel", "--out",
+                                 str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((tmp_path / "kernel.json").read_text())["metrics"]
+    assert metrics["measurement_gap_rel"] < 1e-3 and metrics["unavoidable_error"] > 0
+    assert (tmp_path / "kernel-hallucination.png").exists()
+
+
+def test_audit_command_rejects_unknown_tests(tmp_path):
+    result = runner.invoke(app, ["audit", "mri-cascade", "--tests", "vibes"])
+    assert result.exit_code == 2 and "unknown test" in result.output
+
+
+def test_train_command_tiny(tmp_path):
+    result = runner.invoke(app, ["train", "dncnn", "--size", "32", "--epochs", "1", "--steps",
+                                 "1", "--batch", "2", "--validation", "1", "--out",
+                                 str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "denoise-dncnn.json").exists()
