@@ -307,7 +307,7 @@ def table_lasso(
         def step(text: str) -> None:
             progress.update(task, advance=1, description=text)
         rows = lasso_table.run(values, time_cap=time_cap, progress=step)
-    columns = ["delta", "solver", "x", "error", "runtime_s", "warned", "certified"]
+    columns = ["delta", "solver", "x", "error", "runtime_s", "warned", "certified", "note"]
     Console().print(rich_table(rows, columns, "Table A: min (1/m)||A_δ D_δ x - y||² + λ||x||₁"))
     files = write_tables(rows, columns, out, "table-lasso")
     console.print(f"[green]wrote[/] {', '.join(map(str, files))}")
