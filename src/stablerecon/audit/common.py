@@ -71,3 +71,16 @@ def quality(estimate: torch.Tensor, truth: torch.Tensor) -> dict[str, float]:
 
 def norm(t: torch.Tensor) -> float:
     return float(torch.linalg.vector_norm(t.detach()))
+
+
+def random_like(shape, dtype: torch.dtype, gen: torch.Generator) -> torch.Tensor:
+    """Standard Gaussian (complex: independent real and imaginary parts) of a shape/dtype."""
+    if dtype.is_complex:
+        real = torch.randn(*shape, 2, generator=gen, dtype=torch.float64)
+        return torch.view_as_complex(real).to(dtype)
+    return torch.randn(*shape, generator=gen, dtype=torch.float64).to(dtype)
+
+
+def scaled(v: torch.Tensor, radius: float) -> torch.Tensor:
+    """v rescaled to norm ``radius``."""
+    return v * (radius / max(norm(v), 1e-300))

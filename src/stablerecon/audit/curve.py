@@ -8,8 +8,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from stablerecon.audit.common import default_phi, input_image, norm, quality
-from stablerecon.audit.instability import _random_like, _scaled
+from stablerecon.audit.common import default_phi, input_image, norm, quality, random_like, scaled
 from stablerecon.audit.reconstructor import as_reconstructor
 from stablerecon.audit.result import AuditResult, Plot
 from stablerecon.operators.base import LinearOperator
@@ -19,7 +18,7 @@ def _worst_error(psi, y0, x, radius, steps, restarts, gen) -> torch.Tensor:
     """Projected normalised gradient ascent on ||Ψ(y0 + e) − x|| over ||e|| ≤ radius."""
     best_e, best = torch.zeros_like(y0), -1.0
     for _ in range(restarts):
-        e = _scaled(_random_like(tuple(y0.shape), y0.dtype, gen), radius)
+        e = scaled(random_like(tuple(y0.shape), y0.dtype, gen), radius)
         for _ in range(steps):
             e = e.detach().requires_grad_(True)
             err = torch.linalg.vector_norm(psi(y0 + e) - x)
@@ -27,7 +26,7 @@ def _worst_error(psi, y0, x, radius, steps, restarts, gen) -> torch.Tensor:
             if err.item() > best:
                 best, best_e = err.item(), e.detach()
             g = e.grad
-            e = _scaled(e.detach() + radius * g / max(norm(g), 1e-300), radius)
+            e = scaled(e.detach() + radius * g / max(norm(g), 1e-300), radius)
     return best_e
 
 
@@ -50,7 +49,7 @@ def curve(model: Any, A: LinearOperator, x: torch.Tensor,
         radius = level * norm(y0)
         e_worst = (_worst_error(psi, y0, x, radius, steps, restarts, gen) if level > 0
                    else torch.zeros_like(y0))
-        gauss = [_scaled(_random_like(tuple(y0.shape), y0.dtype, gen), radius)
+        gauss = [scaled(random_like(tuple(y0.shape), y0.dtype, gen), radius)
                  for _ in range(gaussian_draws)]
         row: dict[str, Any] = {"eps": level}
         for name, recon in (("psi", psi), ("phi", phi_r)):

@@ -20,18 +20,12 @@ from typing import Any, Sequence
 
 import torch
 
-from stablerecon.audit.common import default_phi, input_image, measurements, norm, quality
+from stablerecon.audit.common import (default_phi, input_image, measurements, norm, quality,
+                                       random_like, scaled)
 from stablerecon.audit.reconstructor import Reconstructor, as_reconstructor
 from stablerecon.audit.result import AuditResult, Figure
 from stablerecon.errors import StableReconError
 from stablerecon.operators.base import LinearOperator
-
-
-def _random_like(shape, dtype, gen) -> torch.Tensor:
-    if dtype.is_complex:
-        real = torch.randn(*shape, 2, generator=gen, dtype=torch.float64)
-        return torch.view_as_complex(real).to(dtype)
-    return torch.randn(*shape, generator=gen, dtype=torch.float64).to(dtype)
 
 
 def _perturbation_shape(A: LinearOperator, x: torch.Tensor, space: str):
@@ -41,14 +35,14 @@ def _perturbation_shape(A: LinearOperator, x: torch.Tensor, space: str):
     return tuple(y.shape), y.dtype
 
 
-def _scaled(v: torch.Tensor, radius: float) -> torch.Tensor:
+def scaled(v: torch.Tensor, radius: float) -> torch.Tensor:
     return v * (radius / max(norm(v), 1e-300))
 
 
 def _ascent_ball(psi, A, x, base, radius, steps, space, gen, tol) -> tuple[torch.Tensor, list]:
     """Projected normalised gradient ascent on ||Ψ(A(x+r)) − Ψ(Ax)|| over ||r|| ≤ radius."""
     shape, dtype = _perturbation_shape(A, x, space)
-    r = _scaled(_random_like(shape, dtype, gen), radius)
+    r = scaled(random_like(shape, dtype, gen), radius)
     trace, best, best_r = [], -1.0, r
     for _ in range(steps):
         r = r.detach().requires_grad_(True)
@@ -64,7 +58,7 @@ def _ascent_ball(psi, A, x, base, radius, steps, space, gen, tol) -> tuple[torch
         g = r.grad
         if norm(g) == 0:
             break
-        r = _scaled(r.detach() + radius * g / norm(g), radius)
+        r = scaled(r.detach() + radius * g / norm(g), radius)
         if len(trace) > 10 and trace[-1] - trace[-11] <= tol * max(trace[-1], 1e-300):
             break
     return best_r, trace
@@ -73,7 +67,7 @@ def _ascent_ball(psi, A, x, base, radius, steps, space, gen, tol) -> tuple[torch
 def _ascent_lambda(psi, A, x, base, lam, steps, lr, space, gen, tol) -> tuple[torch.Tensor, list]:
     """Adam ascent on Q(r) = ||Ψ(A(x+r)) − Ψ(Ax)||² − λ||r||²."""
     shape, dtype = _perturbation_shape(A, x, space)
-    r = _scaled(_random_like(shape, dtype, gen), 1e-3 * norm(x)).requires_grad_(True)
+    r = scaled(random_like(shape, dtype, gen), 1e-3 * norm(x)).requires_grad_(True)
     opt = torch.optim.Adam([r], lr=lr, maximize=True)
     trace, best, best_r = [], -float("inf"), r.detach().clone()
     for _ in range(steps):
@@ -101,11 +95,11 @@ def _gradient_free(psi, A, x, base, radius, steps, space, gen) -> tuple[torch.Te
         with torch.no_grad():
             return norm(psi(measurements(A, x, r, space)) - base)
 
-    best_r = _scaled(_random_like(shape, dtype, gen), radius)
+    best_r = scaled(random_like(shape, dtype, gen), radius)
     best = change(best_r)
     trace, sigma = [best], 0.5
     for _ in range(steps - 1):
-        cand = _scaled(best_r + sigma * radius * _scaled(_random_like(shape, dtype, gen), 1.0),
+        cand = scaled(best_r + sigma * radius * scaled(random_like(shape, dtype, gen), 1.0),
                        radius)
         value = change(cand)
         if value > best:

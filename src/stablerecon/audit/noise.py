@@ -7,8 +7,8 @@ from typing import Any, Sequence
 
 import torch
 
-from stablerecon.audit.common import default_phi, input_image, measurements, norm, quality
-from stablerecon.audit.instability import _random_like, _scaled
+from stablerecon.audit.common import (default_phi, input_image, measurements, norm, quality,
+                                       random_like, scaled)
 from stablerecon.audit.reconstructor import as_reconstructor
 from stablerecon.audit.result import AuditResult, Figure
 from stablerecon.errors import StableReconError
@@ -58,7 +58,7 @@ def noise(model: Any, A: LinearOperator, x: torch.Tensor, r: torch.Tensor | None
     shape = tuple(y0.shape) if space == "measurement" else tuple(x.shape)
     dtype = y0.dtype if space == "measurement" else x.dtype
     gen = torch.Generator().manual_seed(seed)
-    draws = [_scaled(_random_like(shape, dtype, gen), radius) for _ in range(max(K))]
+    draws = [scaled(random_like(shape, dtype, gen), radius) for _ in range(max(K))]
     psi_changes = _changes(psi, A, x, draws, space, base)
     metrics: dict[str, Any] = {"model": psi.name, "space": space, "r_rel": radius / scale,
                                "K": list(K), "psi": {}, "phi": {}}
