@@ -1,8 +1,15 @@
-"""Ψ: reconstruction networks, among them FIRENET (stable by construction), and the registry
-of ready-to-run models (``available``, ``load``, ``card``, ``operator_for``)."""
+"""Ψ: reconstruction networks (the lecture's learned methods, and FIRENET, stable by
+construction) and the registry of ready-to-run models (``available``, ``load``, ``card``,
+``operator_for``)."""
 
+from stablerecon.nets.cascade import DeepCascade
+from stablerecon.nets.dncnn import DnCNN
 from stablerecon.nets.firenet import FIRENET, level_weights, relu_soft_threshold
+from stablerecon.nets.lista import LISTA
 from stablerecon.nets.registry import available, build, build_operator, card, load, operator_for
+from stablerecon.nets.unet import DAGAN, FBPConvNet
+from stablerecon.nets.varnet import VariationalNetwork
 
-__all__ = ["FIRENET", "available", "build", "build_operator", "card", "level_weights", "load",
-           "operator_for", "relu_soft_threshold"]
+__all__ = ["DAGAN", "DeepCascade", "DnCNN", "FBPConvNet", "FIRENET", "LISTA",
+           "VariationalNetwork", "available", "build", "build_operator", "card",
+           "level_weights", "load", "operator_for", "relu_soft_threshold"]
