@@ -20,7 +20,7 @@ def render_text(text: str, height: int, width: int) -> np.ndarray:
 
     fig = Figure(figsize=(width / 100, height / 100), dpi=100)
     canvas = FigureCanvasAgg(fig)
-    fig.text(0.5, 0.5, text, ha="center", va="center", fontsize=height * 0.6,
+    fig.text(0.5, 0.5, text, ha="center", va="center", fontsize=height * 0.7 * 72 / 100,  # px → pt
              family="DejaVu Sans", weight="bold")
     canvas.draw()
     rgba = np.asarray(canvas.buffer_rgba())[..., :3].astype(float)
