@@ -22,7 +22,7 @@ import torch
 
 from stablerecon.audit.common import (default_phi, input_image, measurements, norm, quality,
                                        random_like, scaled)
-from stablerecon.audit.reconstructor import Reconstructor, as_reconstructor
+from stablerecon.audit.reconstructor import as_reconstructor
 from stablerecon.audit.result import AuditResult, Figure
 from stablerecon.errors import StableReconError
 from stablerecon.operators.base import LinearOperator
