@@ -12,19 +12,11 @@ the sharpness condition holds and the distance falls by e per restart.
 from __future__ import annotations
 
 import json
-import time
 
 import torch
 
 import stablerecon as sr
-
-
-def per_call(fn, reps=10):
-    fn()
-    t = time.perf_counter()
-    for _ in range(reps):
-        fn()
-    return (time.perf_counter() - t) / reps
+from timing import best_time
 
 
 def depth_table(A, W, x, lam, restarts, inner):
@@ -61,10 +53,10 @@ def main() -> None:
     net = sr.nets.load("mri-firenet")
     y = A(x.to(torch.complex64))
     with torch.no_grad():
-        t_net = per_call(lambda: net(y), reps=2)
+        t_net = best_time(lambda: net(y), repeat=3)
     xc = x.to(torch.complex64)
-    t_pair = per_call(lambda: W.H(W(A.H(A(xc)))), reps=50)
-    out["time"] = {"layer_ms": 1e3 * t_net / net.depth, "fft_dwt_pair_ms": 1e3 * t_pair,
+    t_pair = best_time(lambda: W.H(W(A.H(A(xc)))), repeat=50)
+    out["time"] = {"layer_ms": t_net / net.depth, "fft_dwt_pair_ms": t_pair,
                    "ratio": t_net / net.depth / t_pair, "depth": net.depth}
     print(json.dumps(out, indent=2))
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import time
 
 import numpy as np
 import pywt
@@ -20,18 +19,7 @@ import torch
 from skimage.transform import radon
 
 import stablerecon as sr
-
-
-def best_time(fn, repeat: int) -> float:
-    """Median wall time of ``fn()`` in milliseconds after two warm-up calls."""
-    fn()
-    fn()
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return 1e3 * float(np.median(times))
+from timing import best_time
 
 
 def main() -> None:

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 import warnings
 
 import numpy as np
 import torch
 
 import peers
+from timing import best_time
 import stablerecon as sr
 
 
@@ -191,14 +191,7 @@ def main() -> None:
     def transforms():
         W.H(W(A.H(A(x))))
 
-    def per_call(fn, reps=20):
-        fn()
-        t = time.perf_counter()
-        for _ in range(reps):
-            fn()
-        return (time.perf_counter() - t) / reps
-
-    t_transform = per_call(transforms)
+    t_transform = best_time(transforms, repeat=20) / 1e3
     res = sr.solvers.sr_lasso(A, y, lam=1e-3, W=W, tol=1e-30, max_iter=200, check_every=10**6)
     t_iter = res.time_s / res.iterations
     out["per_iteration"] = {"iteration_ms": 1e3 * t_iter, "transforms_ms": 1e3 * t_transform,
