@@ -5,11 +5,12 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from stablerecon.nets.base import OperatorNet
 from stablerecon.nets.layers import batched, conv_stack, from_channels, to_channels
 from stablerecon.operators.base import LinearOperator
 
 
-class DeepCascade(nn.Module):
+class DeepCascade(OperatorNet):
     r"""x₀ = A*y; for each cascade c: :math:`z = x + \mathrm{CNN}_c(x)` (residual, 5 conv
     layers), then data consistency :math:`x = z + s_c A^*(y - Az)`.
 
@@ -20,14 +21,10 @@ class DeepCascade(nn.Module):
     """
 
     def __init__(self, A: LinearOperator, cascades: int = 5, depth: int = 5, width: int = 32):
-        super().__init__()
-        self.A = A
+        super().__init__(A)
         self.cnns = nn.ModuleList(conv_stack(2, 2, width, depth) for _ in range(cascades))
         self.dc_logit = nn.Parameter(torch.full((cascades,), 4.0))
 
-    @property
-    def operator(self) -> LinearOperator:
-        return self.A
 
     def forward(self, y: torch.Tensor) -> torch.Tensor:
         y, lead = batched(y, len(self.A.out_shape))

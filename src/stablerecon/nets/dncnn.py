@@ -3,25 +3,21 @@
 from __future__ import annotations
 
 import torch
-from torch import nn
 
+from stablerecon.nets.base import OperatorNet
 from stablerecon.nets.layers import batched, conv_stack
 from stablerecon.operators.base import LinearOperator
 
 
-class DnCNN(nn.Module):
+class DnCNN(OperatorNet):
     r"""Residual denoiser :math:`\hat x = y - \varphi(y)`: φ (``depth`` 3×3 conv layers with
     ReLU) estimates the noise. ``A`` is the identity of the image shape (``operator``).
     y ``(*batch, H, W)`` → x ``(*batch, H, W)`` real."""
 
     def __init__(self, A: LinearOperator, depth: int = 10, width: int = 32):
-        super().__init__()
-        self.A = A
+        super().__init__(A)
         self.noise = conv_stack(1, 1, width, depth)
 
-    @property
-    def operator(self) -> LinearOperator:
-        return self.A
 
     def forward(self, y: torch.Tensor) -> torch.Tensor:
         y, lead = batched(y.real if y.is_complex() else y, 2)

@@ -47,6 +47,7 @@ import math
 import torch
 
 from stablerecon.errors import StableReconError
+from stablerecon.nets.base import OperatorNet
 from stablerecon.operators.base import LinearOperator, batch_norm
 from stablerecon.operators.wavelet import Wavelet
 
@@ -89,7 +90,7 @@ def level_weights(W: Wavelet, coefficients: torch.Tensor, threshold: float = 1e-
     return per_level[levels].to(torch.float64)
 
 
-class FIRENET(torch.nn.Module):
+class FIRENET(OperatorNet):
     r"""FIRENET Ψ(y) for min λ||Wx||_{w,1} + ||Ax − y||₂ (see the module docstring).
 
     Parameters
@@ -134,7 +135,7 @@ class FIRENET(torch.nn.Module):
                  restarts: int = 20, inner: int = 20, delta: float = 1e-10,
                  weights: torch.Tensor | None = None, eps0: float | None = None,
                  theta: float = 0.25, nu: float = math.exp(-1.0), learn_steps: bool = False):
-        super().__init__()
+        super().__init__(A)
         if W is not None and not getattr(W, "unitary", False):
             raise StableReconError(
                 f"FIRENET needs a unitary W (e.g. sr.operators.Wavelet), got "
@@ -151,7 +152,7 @@ class FIRENET(torch.nn.Module):
             raise StableReconError(f"FIRENET: need lam > 0 and delta ≥ 0, got {lam}, {delta}.")
         if weights is not None and bool((torch.as_tensor(weights) < 0).any()):
             raise StableReconError("FIRENET: weights must be ≥ 0.")
-        self.A, self.W = A, W
+        self.W = W
         self.lam, self.restarts, self.inner, self.delta = float(lam), restarts, inner, delta
         self.eps0, self.theta, self.nu = eps0, float(theta), float(nu)
         self.norm_A = float(A.norm())
@@ -159,10 +160,6 @@ class FIRENET(torch.nn.Module):
         self.step_logits = torch.nn.Parameter(torch.full((restarts,), 6.0),
                                               requires_grad=learn_steps)
 
-    @property
-    def operator(self) -> LinearOperator:
-        """The forward map A the network reconstructs for."""
-        return self.A
 
     @property
     def depth(self) -> int:

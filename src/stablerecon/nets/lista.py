@@ -16,6 +16,7 @@ from __future__ import annotations
 import torch
 
 from stablerecon.errors import StableReconError
+from stablerecon.nets.base import OperatorNet
 from stablerecon.nets.firenet import relu_soft_threshold
 from stablerecon.operators.base import LinearOperator
 
@@ -31,7 +32,7 @@ def dense_matrix(A: LinearOperator) -> torch.Tensor:
     return A(eye).T
 
 
-class LISTA(torch.nn.Module):
+class LISTA(OperatorNet):
     """Learned ISTA: ``model(y) -> x`` for y ``(*batch, m)``, x ``(*batch, N)``.
 
     Parameters
@@ -55,7 +56,7 @@ class LISTA(torch.nn.Module):
 
     def __init__(self, A: LinearOperator, layers: int = 10, lam: float = 0.1,
                  tied: bool = False):
-        super().__init__()
+        super().__init__(A)
         if layers < 1:
             raise StableReconError(f"LISTA needs at least one layer, got {layers}.")
         M = dense_matrix(A)
@@ -66,7 +67,6 @@ class LISTA(torch.nn.Module):
         copies = 1 if tied else layers
         w1 = (M.T / L).expand(copies, -1, -1).clone()
         w2 = (torch.eye(n, dtype=M.dtype) - M.T @ M / L).expand(copies, -1, -1).clone()
-        self.A = A
         self.tied = tied
         self.W1 = torch.nn.Parameter(w1)
         self.W2 = torch.nn.Parameter(w2)
@@ -74,9 +74,6 @@ class LISTA(torch.nn.Module):
         theta = torch.full((layers,), lam / L, dtype=M.dtype)
         self.raw_theta = torch.nn.Parameter(torch.log(torch.expm1(theta.clamp_min(1e-300))))
 
-    @property
-    def operator(self) -> LinearOperator:
-        return self.A
 
     @property
     def layers(self) -> int:

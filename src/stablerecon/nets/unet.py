@@ -5,24 +5,21 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from stablerecon.nets.base import OperatorNet
 from stablerecon.nets.layers import UNet, batched, from_channels, to_channels
 from stablerecon.operators.base import LinearOperator
 
 
-class _ResidualUNet(nn.Module):
+class _ResidualUNet(OperatorNet):
     """x̂ = x₀ + U(x₀) with x₀ = ``initial(y)``; the shared body of both networks."""
 
     complex_data = False
 
     def __init__(self, A: LinearOperator, width: int = 16, depth: int = 3):
-        super().__init__()
-        self.A = A
+        super().__init__(A)
         ch = 2 if self.complex_data else 1
         self.unet = UNet(ch, ch, width=width, depth=depth)
 
-    @property
-    def operator(self) -> LinearOperator:
-        return self.A
 
     def initial(self, y: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from stablerecon.nets.base import OperatorNet
 from stablerecon.nets.layers import batched, from_channels, to_channels
 from stablerecon.operators.base import LinearOperator
 
@@ -24,7 +25,7 @@ class RBFActivation(nn.Module):
         return (torch.exp(-0.5 * d * d) * self.weight[:, None, None, :]).sum(-1)
 
 
-class VariationalNetwork(nn.Module):
+class VariationalNetwork(OperatorNet):
     r"""T unrolled gradient steps on a learned energy,
 
     .. math:: x_{t+1} = x_t - \alpha_t A^*(Ax_t - y) - K_t^T \phi_t(K_t x_t),
@@ -35,17 +36,13 @@ class VariationalNetwork(nn.Module):
     """
 
     def __init__(self, A: LinearOperator, steps: int = 8, filters: int = 24, kernel: int = 5):
-        super().__init__()
-        self.A = A
+        super().__init__(A)
         self.kernels = nn.ParameterList(
             nn.Parameter(torch.randn(filters, 2, kernel, kernel) / (2 * kernel * kernel) ** 0.5)
             for _ in range(steps))
         self.activations = nn.ModuleList(RBFActivation(filters) for _ in range(steps))
         self.raw_alpha = nn.Parameter(torch.zeros(steps))
 
-    @property
-    def operator(self) -> LinearOperator:
-        return self.A
 
     def forward(self, y: torch.Tensor) -> torch.Tensor:
         y, lead = batched(y, len(self.A.out_shape))
