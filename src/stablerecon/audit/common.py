@@ -84,3 +84,32 @@ def random_like(shape, dtype: torch.dtype, gen: torch.Generator) -> torch.Tensor
 def scaled(v: torch.Tensor, radius: float) -> torch.Tensor:
     """v rescaled to norm ``radius``."""
     return v * (radius / max(norm(v), 1e-300))
+
+
+def sphere_ascent(objective, name: str, shape, dtype: torch.dtype, radius: float, steps: int,
+                  gen: torch.Generator, tol: float | None = None) -> tuple[torch.Tensor, list]:
+    """Projected normalised gradient ascent of a scalar ``objective(v)`` over ||v|| = radius
+    from a random start: v ← radius·(v + radius·g/||g||)/||·||, power-iteration-like (on
+    ||Tv||² it converges to T's top singular vector). Stops at ``steps``, at a zero gradient,
+    or when 10 steps gained ≤ ``tol`` relative. Returns the best v and the objective trace."""
+    v = scaled(random_like(shape, dtype, gen), radius)
+    trace: list[float] = []
+    best, best_v = -float("inf"), v
+    for _ in range(steps):
+        v = v.detach().requires_grad_(True)
+        value = objective(v)
+        if not value.requires_grad:
+            raise StableReconError(f"{name} gives no gradient; it is not differentiable "
+                                   "(use gradient_free=True).")
+        value.backward()
+        trace.append(value.item())
+        if trace[-1] > best:
+            best, best_v = trace[-1], v.detach()
+        g = v.grad
+        if norm(g) == 0:
+            break
+        v = scaled(v.detach() + radius * g / norm(g), radius)
+        if tol is not None and len(trace) > 10 and \
+                trace[-1] - trace[-11] <= tol * max(trace[-1], 1e-300):
+            break
+    return best_v, trace

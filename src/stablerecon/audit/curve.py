@@ -8,25 +8,22 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from stablerecon.audit.common import default_phi, input_image, norm, quality, random_like, scaled
+from stablerecon.audit.common import (default_phi, input_image, norm, quality, random_like,
+                                       scaled, sphere_ascent)
 from stablerecon.audit.reconstructor import as_reconstructor
 from stablerecon.audit.result import AuditResult, Plot
 from stablerecon.operators.base import LinearOperator
 
 
 def _worst_error(psi, y0, x, radius, steps, restarts, gen) -> torch.Tensor:
-    """Projected normalised gradient ascent on ||Ψ(y0 + e) − x|| over ||e|| ≤ radius."""
+    """Projected normalised gradient ascent on ||Ψ(y0 + e) − x|| over ||e|| ≤ radius, the
+    best of ``restarts`` random starts."""
     best_e, best = torch.zeros_like(y0), -1.0
     for _ in range(restarts):
-        e = scaled(random_like(tuple(y0.shape), y0.dtype, gen), radius)
-        for _ in range(steps):
-            e = e.detach().requires_grad_(True)
-            err = torch.linalg.vector_norm(psi(y0 + e) - x)
-            err.backward()
-            if err.item() > best:
-                best, best_e = err.item(), e.detach()
-            g = e.grad
-            e = scaled(e.detach() + radius * g / max(norm(g), 1e-300), radius)
+        e, trace = sphere_ascent(lambda v: torch.linalg.vector_norm(psi(y0 + v) - x), psi.name,
+                                 tuple(y0.shape), y0.dtype, radius, steps, gen)
+        if trace and max(trace) > best:
+            best, best_e = max(trace), e
     return best_e
 
 

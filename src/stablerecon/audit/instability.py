@@ -21,7 +21,7 @@ from typing import Any, Sequence
 import torch
 
 from stablerecon.audit.common import (default_phi, input_image, measurements, norm, quality,
-                                       random_like, scaled)
+                                       random_like, scaled, sphere_ascent)
 from stablerecon.audit.reconstructor import as_reconstructor
 from stablerecon.audit.result import AuditResult, Figure
 from stablerecon.errors import StableReconError
@@ -42,26 +42,9 @@ def scaled(v: torch.Tensor, radius: float) -> torch.Tensor:
 def _ascent_ball(psi, A, x, base, radius, steps, space, gen, tol) -> tuple[torch.Tensor, list]:
     """Projected normalised gradient ascent on ||Ψ(A(x+r)) − Ψ(Ax)|| over ||r|| ≤ radius."""
     shape, dtype = _perturbation_shape(A, x, space)
-    r = scaled(random_like(shape, dtype, gen), radius)
-    trace, best, best_r = [], -1.0, r
-    for _ in range(steps):
-        r = r.detach().requires_grad_(True)
-        change = torch.linalg.vector_norm(psi(measurements(A, x, r, space)) - base)
-        if not change.requires_grad:
-            raise StableReconError(f"{psi.name} gives no gradient; it is not differentiable "
-                                   "(use gradient_free=True).")
-        change.backward()
-        value = change.item()
-        trace.append(value)
-        if value > best:
-            best, best_r = value, r.detach()
-        g = r.grad
-        if norm(g) == 0:
-            break
-        r = scaled(r.detach() + radius * g / norm(g), radius)
-        if len(trace) > 10 and trace[-1] - trace[-11] <= tol * max(trace[-1], 1e-300):
-            break
-    return best_r, trace
+    return sphere_ascent(
+        lambda r: torch.linalg.vector_norm(psi(measurements(A, x, r, space)) - base),
+        psi.name, shape, dtype, radius, steps, gen, tol)
 
 
 def _ascent_lambda(psi, A, x, base, lam, steps, lr, space, gen, tol) -> tuple[torch.Tensor, list]:
