@@ -35,10 +35,6 @@ def _perturbation_shape(A: LinearOperator, x: torch.Tensor, space: str):
     return tuple(y.shape), y.dtype
 
 
-def scaled(v: torch.Tensor, radius: float) -> torch.Tensor:
-    return v * (radius / max(norm(v), 1e-300))
-
-
 def _ascent_ball(psi, A, x, base, radius, steps, space, gen, tol) -> tuple[torch.Tensor, list]:
     """Projected normalised gradient ascent on ||Ψ(A(x+r)) − Ψ(Ax)|| over ||r|| ≤ radius."""
     shape, dtype = _perturbation_shape(A, x, space)
