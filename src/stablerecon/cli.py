@@ -232,6 +232,8 @@ def train_command(
     rate: float = typer.Option(0.25, help="MRI sampling rate."),
     pattern: str = typer.Option("variable_density", help="MRI sampling pattern."),
     angles: int = typer.Option(50, help="CT: number of angles."),
+    texture: float = typer.Option(0.0, help="Share of phantom ellipses filled with fine "
+                                            "stripes (training and validation)."),
     data: Optional[Path] = typer.Option(None, help="Folder of extra training images."),
     validation: int = typer.Option(8, help="Held-out phantoms for validation each epoch."),
     time_limit: Optional[float] = typer.Option(None, help="Stop after this many seconds."),
@@ -250,7 +252,7 @@ def train_command(
     torch.set_num_threads(threads or os.cpu_count() or 1)
     cfg = TrainConfig(net=net, size=size, epochs=epochs, steps=steps, batch=batch, lr=lr,
                       seed=seed, noise=noise, rate=rate, pattern=pattern, angles=angles,
-                      data_dir=None if data is None else str(data), validation=validation,
+                      texture=texture, data_dir=None if data is None else str(data), validation=validation,
                       time_limit=time_limit,
                       name=name)
     try:

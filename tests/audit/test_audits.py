@@ -19,6 +19,17 @@ def test_worst_case_beats_random_on_a_linear_reconstructor(mri32, linear_recon):
     assert m["ratio_worst_case_to_worst_random"] > 1.0
 
 
+def test_phi_ratio_under_the_same_r(mri32, linear_recon):
+    """With Φ = Ψ the two ratios agree up to the smaller set of draws Φ is run on."""
+    A, x = mri32
+    worst = sr.audit.instability(linear_recon, A, x, deltas=[0.05], steps=60, phi=linear_recon)
+    m = sr.audit.noise(linear_recon, A, x, worst_case=worst, K=(1, 20), phi=linear_recon,
+                       phi_K=20).metrics
+    assert m["phi_change_rel_under_worst_case"] == pytest.approx(m["worst_case_change_rel"])
+    assert m["phi_ratio_worst_case_to_worst_random"] == pytest.approx(
+        m["ratio_worst_case_to_worst_random"])
+
+
 def test_noise_needs_a_size(mri32, linear_recon):
     A, x = mri32
     with pytest.raises(StableReconError, match="size"):

@@ -34,7 +34,8 @@ def noise(model: Any, A: LinearOperator, x: torch.Tensor, r: torch.Tensor | None
     space: ·||Ax||): the largest output change ||Ψ(A(x+e)) − Ψ(Ax)||/||Ψ(Ax)|| among the first
     K of max(K) Gaussian draws, for each K. Φ is evaluated on the first ``phi_K`` draws (a
     solve each). With ``worst_case`` (an instability result) r is its largest perturbation and
-    the result states the ratio worst-case / worst-random."""
+    the result states the ratio worst-case / worst-random, for Ψ and (over Φ's draws) for Φ
+    under the same r."""
     psi = as_reconstructor(model)
     phi_r = default_phi(A, phi)
     x = input_image(A, x)
@@ -89,6 +90,11 @@ def noise(model: Any, A: LinearOperator, x: torch.Tensor, r: torch.Tensor | None
             row["psi"]["change_rel"] / max(metrics["psi"][str(max(K))]["worst_change_rel"], 1e-300))
         if "phi" in row and metrics["phi"]:
             metrics["phi_change_rel_under_worst_case"] = row["phi"]["change_rel"]
+            # Φ's own ratio: is the r that was tuned against Ψ special for Φ, or just noise?
+            worst_phi_random = max(v["worst_change_rel"] for k, v in metrics["phi"].items()
+                                   if k != "evaluated")
+            metrics["phi_ratio_worst_case_to_worst_random"] = (
+                row["phi"]["change_rel"] / max(worst_phi_random, 1e-300))
     result.images = {"worst_random": draws[worst_all], "psi_worst_random": out}
     result.figures = [Figure("worst-random", rows, titles, suptitle="Random-noise test")]
     return result

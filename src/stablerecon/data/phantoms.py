@@ -26,10 +26,12 @@ _MODIFIED_SHEPP_LOGAN = np.array(
 
 
 def ellipses_image(size: int, params: np.ndarray, supersample: int = 2) -> np.ndarray:
-    """Rasterise a sum of constant ellipses on [-1, 1]^2 to a ``size × size`` image.
+    """Rasterise a sum of ellipses on [-1, 1]^2 to a ``size × size`` image.
 
-    ``params`` rows are (intensity, a, b, x0, y0, angle in degrees). Each pixel is the
-    mean over ``supersample²`` sub-pixel points (anti-aliased edges).
+    ``params`` rows are (intensity, a, b, x0, y0, angle in degrees), optionally followed by
+    (period in pixels, direction in degrees, phase): an ellipse with a period > 0 is filled
+    with the stripe texture intensity·(1 + cos(2π⟨u, p⟩/period + phase))/2 instead of a
+    constant. Each pixel is the mean over ``supersample²`` sub-pixel points (anti-aliasing).
     """
     if size < 2:
         raise StableReconError(f"phantom size must be >= 2, got {size}.")
@@ -38,12 +40,22 @@ def ellipses_image(size: int, params: np.ndarray, supersample: int = 2) -> np.nd
     x = coords[None, :]
     y = -coords[:, None]
     img = np.zeros((n, n))
-    for value, a, b, x0, y0, angle in params:
+    params = np.asarray(params, dtype=float)
+    if params.ndim != 2 or params.shape[1] not in (6, 9):
+        raise StableReconError(f"ellipse parameters must be rows of 6 (or 9, with a texture) "
+                               f"numbers, got shape {params.shape}.")
+    for row in params:
+        value, a, b, x0, y0, angle = row[:6]
         phi = np.deg2rad(angle)
         c, s = np.cos(phi), np.sin(phi)
         xr = (x - x0) * c + (y - y0) * s
         yr = -(x - x0) * s + (y - y0) * c
-        img += value * ((xr / a) ** 2 + (yr / b) ** 2 <= 1.0)
+        fill = value * ((xr / a) ** 2 + (yr / b) ** 2 <= 1.0)
+        if len(row) == 9 and row[6] > 0:
+            period, direction, phase = row[6] * 2.0 / size, np.deg2rad(row[7]), row[8]
+            u = x * np.cos(direction) + y * np.sin(direction)
+            fill = fill * 0.5 * (1.0 + np.cos(2.0 * np.pi * u / period + phase))
+        img += fill
     return img.reshape(size, supersample, size, supersample).mean(axis=(1, 3))
 
 
@@ -64,13 +76,19 @@ def random_ellipses(
     seed: int = 0,
     max_ellipses: int = 12,
     dtype: torch.dtype = torch.float32,
+    texture: float = 0.0,
 ) -> torch.Tensor:
     """Random ellipse phantoms, the FBPConvNet training recipe (Jin et al., 2017).
 
     Each image has a random number (3..``max_ellipses``) of ellipses with random centre,
     semi-axes, angle and intensity (positive or negative), inside the inscribed circle;
     the image is clipped below at 0 and scaled to max 1. Returns ``(count, size, size)``.
+    With ``texture`` > 0 each inner ellipse is, with that probability, filled with fine
+    stripes (period 2.5–6 pixels, random direction and phase) instead of a constant: detail
+    that lives mostly at the high frequencies a variable-density mask samples sparsely.
     """
+    if not 0.0 <= texture <= 1.0:
+        raise StableReconError(f"texture is a probability in [0, 1], got {texture}.")
     rng = np.random.default_rng(seed)
     out = np.empty((count, size, size))
     for k in range(count):
@@ -87,6 +105,12 @@ def random_ellipses(
         )
         params[0] = [1.0, rng.uniform(0.6, 0.8), rng.uniform(0.6, 0.8), 0.0, 0.0,
                      rng.uniform(0, 180)]  # a body ellipse so the image is never empty
+        if texture > 0:
+            stripes = np.column_stack([rng.uniform(2.5, 6.0, n), rng.uniform(0.0, 180.0, n),
+                                       rng.uniform(0.0, 2 * np.pi, n)])
+            stripes[rng.random(n) >= texture, 0] = 0.0
+            stripes[0, 0] = 0.0  # the body stays flat
+            params = np.hstack([params, stripes])
         img = np.clip(ellipses_image(size, params), 0.0, None)
         out[k] = img / img.max()
     return torch.as_tensor(out, dtype=dtype)

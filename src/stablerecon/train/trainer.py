@@ -56,6 +56,7 @@ class TrainConfig:
     rate: float = 0.25
     pattern: str = "variable_density"
     angles: int = 50
+    texture: float = 0.0
     data_dir: str | None = None
     validation: int = 8
     time_limit: float | None = None
@@ -74,6 +75,8 @@ class TrainConfig:
                                    f"got {self.size}.")
         if not 0 < self.rate <= 1:
             raise StableReconError(f"--rate must be in (0, 1], got {self.rate}.")
+        if not 0 <= self.texture <= 1:
+            raise StableReconError(f"--texture is a probability in [0, 1], got {self.texture}.")
         if self.noise < 0 or self.lr <= 0:
             raise StableReconError("--noise must be ≥ 0 and --lr > 0.")
         if self.data_dir is not None and not Path(self.data_dir).is_dir():
@@ -126,7 +129,7 @@ def training_batch(cfg: TrainConfig, epoch: int, step: int,
     random ellipses; one in eight replaced by a Shepp–Logan variant (flipped, rotated,
     rescaled) or, when given, a user image."""
     seed = (cfg.seed * 1_000_003 + epoch) * 10_007 + step
-    x = random_ellipses(cfg.size, count=cfg.batch, seed=seed)
+    x = random_ellipses(cfg.size, count=cfg.batch, seed=seed, texture=cfg.texture)
     rng = np.random.default_rng(seed)
     for i in range(cfg.batch):
         if rng.random() < 1 / 8:
@@ -156,7 +159,8 @@ def measure(cfg: TrainConfig, A, x: torch.Tensor, gen: torch.Generator) -> torch
 
 def validation_set(cfg: TrainConfig, A) -> tuple[torch.Tensor, torch.Tensor]:
     """The fixed held-out (x, y) pairs: random ellipses from a seed training never uses."""
-    x = random_ellipses(cfg.size, count=cfg.validation, seed=VALIDATION_SEED + cfg.seed)
+    x = random_ellipses(cfg.size, count=cfg.validation, seed=VALIDATION_SEED + cfg.seed,
+                        texture=cfg.texture)
     y = measure(cfg, A, x, torch.Generator().manual_seed(VALIDATION_SEED))
     return x, y
 
@@ -291,7 +295,8 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, console=None,
         "weights": weights,
         "train_command": command or "stablerecon train " + " ".join(map(shlex.quote, sys.argv[2:])),
         "config": asdict(cfg),
-        "data_recipe": "random_ellipses(size, count=batch, seed=(seed*1000003+epoch)*10007+step); "
+        "data_recipe": "random_ellipses(size, count=batch, seed=(seed*1000003+epoch)*10007+step, "
+                       "texture=texture); "
                        "1 in 8 replaced by a rotated/flipped/rescaled Shepp-Logan (or user image)",
         "training_time_s": history[-1]["elapsed_s"] if history else 0.0,
         "stopped_by_time_limit": stopped,
