@@ -62,20 +62,26 @@ def accuracy(model: Any, A: LinearOperator, x: torch.Tensor, detail: Any = "text
     with torch.no_grad():
         psi_base, phi_base = psi(A(xin)), phi_r(A(xin))
 
-    def smallest(recon, base) -> float | None:
+    def smallest(recon, base) -> tuple[float, float, torch.Tensor] | None:
+        """(amplitude, correlation, output) at the smallest passing amplitude found."""
         lo, hi = np.log(amplitude_range[0]), np.log(amplitude_range[1])
-        if score(recon, base, float(np.exp(hi)))[0] < threshold:
+        c, out = score(recon, base, float(np.exp(hi)))
+        if c < threshold:
             return None
+        passing = (float(np.exp(hi)), c, out)
         for _ in range(iterations):
             mid = (lo + hi) / 2
-            if score(recon, base, float(np.exp(mid)))[0] >= threshold:
-                hi = mid
+            c, out = score(recon, base, float(np.exp(mid)))
+            if c >= threshold:
+                hi, passing = mid, (float(np.exp(mid)), c, out)
             else:
                 lo = mid
-        return float(np.exp(hi))
+        return passing
 
-    a_phi = smallest(phi_r, phi_base)
-    a_psi = smallest(psi, psi_base)
+    found_phi = smallest(phi_r, phi_base)
+    found_psi = smallest(psi, psi_base)
+    a_phi = found_phi[0] if found_phi else None
+    a_psi = found_psi[0] if found_psi else None
     metrics: dict[str, Any] = {"model": psi.name, "detail": detail if isinstance(detail, str)
                                else "user tensor", "threshold": threshold,
                                "phi_smallest_amplitude": a_phi, "psi_smallest_amplitude": a_psi}
@@ -84,7 +90,7 @@ def accuracy(model: Any, A: LinearOperator, x: torch.Tensor, detail: Any = "text
         result.notes.append(f"Φ does not recover the detail even at amplitude "
                             f"{amplitude_range[1]}; widen amplitude_range.")
         return result
-    c_phi, out_phi = score(phi_r, phi_base, a_phi)
+    _, c_phi, out_phi = found_phi
     c_psi, out_psi = score(psi, psi_base, a_phi)
     metrics.update(phi_correlation=c_phi, psi_correlation=c_psi,
                    psi_recovers_at_phi_amplitude=c_psi >= threshold,
