@@ -43,6 +43,9 @@ def test_lambda_mode_gives_a_growing_sequence_and_reports_phi(mri32):
     for row in rows:
         assert {"change_rel", "amplification", "psnr", "ssim"} <= set(row["psi"])
         assert {"change_rel", "amplification", "psnr", "ssim"} <= set(row["phi"])
+        for key in ("psi", "phi"):  # PSNR lost = clean PSNR − perturbed PSNR
+            assert row[key]["psnr_drop"] == pytest.approx(
+                res.metrics[f"{key}_clean"]["psnr"] - row[key]["psnr"])
 
 
 def test_gradient_free_fallback_is_labelled(mri32, linear_recon):

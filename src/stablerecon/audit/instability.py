@@ -101,7 +101,8 @@ def instability(model: Any, A: LinearOperator, x: torch.Tensor,
     mode); with neither, ``deltas=(0.01, 0.02, 0.04)``. Returns an :class:`AuditResult` with,
     per perturbation: ``r_rel`` = ||r||/||x|| (measurement space: ||r||/||Ax||), ``psi``
     (output change relative to ||Ψ(Ax)||, amplification = ratio of the two, PSNR/SSIM against
-    x) and the same under ``phi``.
+    x and the PSNR lost against the unperturbed output) and the same under ``phi``; and the
+    unperturbed qualities ``psi_clean`` and ``phi_clean``.
     """
     psi = as_reconstructor(model)
     phi_r = default_phi(A, phi)
@@ -152,6 +153,8 @@ def instability(model: Any, A: LinearOperator, x: torch.Tensor,
                                 len(best_trace)))
     result = AuditResult("instability", {
         "model": psi.name, "mode": mode, "space": space,
+        "psi_clean": quality(base, x),
+        "phi_clean": quality(phi_base, x) if phi_r is not None else None,
         "method": "gradient-free search (weaker than gradient ascent)" if gradient_free
                   else ("projected normalised gradient ascent" if mode == "ball" else "Adam ascent on Q(r)"),
         "steps": steps, "restarts": restarts, "perturbations": rows,
@@ -178,12 +181,14 @@ def _report(psi, phi, A, x, r, space, base, phi_base, scale, value, steps_run) -
         row["psi"] = {"change_rel": norm(out - base) / max(norm(base), 1e-300),
                       **quality(out, x)}
         row["psi"]["amplification"] = row["psi"]["change_rel"] / max(row["r_rel"], 1e-300)
+        row["psi"]["psnr_drop"] = quality(base, x)["psnr"] - row["psi"]["psnr"]
         row["_psi_out"] = out
         if phi is not None:
             phi_out = phi(y)
             row["phi"] = {"change_rel": norm(phi_out - phi_base) / max(norm(phi_base), 1e-300),
                           **quality(phi_out, x)}
             row["phi"]["amplification"] = row["phi"]["change_rel"] / max(row["r_rel"], 1e-300)
+            row["phi"]["psnr_drop"] = quality(phi_base, x)["psnr"] - row["phi"]["psnr"]
             row["_phi_out"] = phi_out
     return row
 
