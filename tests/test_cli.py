@@ -71,3 +71,23 @@ def test_train_command_tiny(tmp_path):
                                  str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "denoise-dncnn.json").exists()
+
+
+def test_a_trained_card_can_be_audited(tmp_path):
+    """train --texture writes a card; audit takes that card and an ellipse phantom."""
+    result = runner.invoke(app, ["train", "cascade", "--size", "32", "--epochs", "1", "--steps",
+                                 "1", "--batch", "1", "--validation", "1", "--texture", "0.5",
+                                 "--out", str(tmp_path / "net")])
+    assert result.exit_code == 0, result.output
+    card_file = tmp_path / "net" / "mri-cascade.json"
+    assert json.loads(card_file.read_text())["config"]["texture"] == 0.5
+    result = runner.invoke(app, ["audit", str(card_file), "--image", "ellipses:3:0.5",
+                                 "--tests", "instability", "--steps", "2", "--deltas", "0.02",
+                                 "--out", str(tmp_path / "audit")])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((tmp_path / "audit" / "instability.json").read_text())["metrics"]
+    assert metrics["model"] == "mri-cascade" and len(metrics["perturbations"]) == 1
+    result = runner.invoke(app, ["audit", str(card_file), "--image", "ellipses:x"])
+    assert result.exit_code != 0 and "ellipses:SEED" in " ".join(result.output.split())
+    result = runner.invoke(app, ["audit", str(tmp_path / "missing.json")])
+    assert result.exit_code != 0 and "does not exist" in " ".join(result.output.split())

@@ -43,8 +43,10 @@ def demo(
 
 @app.command("audit")
 def audit_command(
-    model: str = typer.Argument(..., help="Registry name, TorchScript file or python:module:fn."),
-    image: str = typer.Option("phantom", help="Bundled image name, 'phantom', or a file."),
+    model: str = typer.Argument(..., help="Registry name, card .json from 'stablerecon train', "
+                                          "TorchScript file or python:module:fn."),
+    image: str = typer.Option("phantom", help="Bundled image name, 'phantom', "
+                                              "'ellipses:SEED[:TEXTURE]' or a file."),
     tests: str = typer.Option("instability,noise,kernel",
                               help="Comma-separated: instability, noise, curve, more_samples, "
                                    "accuracy, kernel."),
@@ -59,7 +61,7 @@ def audit_command(
     import torch
 
     from stablerecon import audit, nets
-    from stablerecon.data import load, read_image, shepp_logan
+    from stablerecon.data import load, random_ellipses, read_image, shepp_logan
 
     known = ("instability", "noise", "curve", "more_samples", "accuracy", "kernel")
     chosen = [t.strip() for t in tests.split(",") if t.strip()]
@@ -76,6 +78,14 @@ def audit_command(
         size = A.in_shape
         if image == "phantom":
             x = shepp_logan(size[0])
+        elif image.startswith("ellipses:"):
+            parts = image.split(":")
+            try:
+                seed_img, texture = int(parts[1]), float(parts[2]) if len(parts) > 2 else 0.0
+            except ValueError:
+                raise StableReconError(f"--image {image}: write ellipses:SEED or "
+                                       "ellipses:SEED:TEXTURE (an integer, a share in [0, 1]).")
+            x = random_ellipses(size[0], seed=seed_img, texture=texture)[0]
         elif Path(image).exists():
             x = read_image(image).x
         else:

@@ -1,6 +1,7 @@
 """Anything that reconstructs, as one thing the audits can call: y ↦ x̂ on torch tensors.
 
-Accepted: a registry name (``"mri-cascade"``), an ``nn.Module`` or any python callable,
+Accepted: a registry name (``"mri-cascade"``), the card .json of a model trained with
+``stablerecon train``, an ``nn.Module`` or any python callable,
 a TorchScript file (``.pt``/``.ts`` saved with ``torch.jit.save``), ``"python:module:fn"``,
 and a deepinv-style model called as ``model(y, physics)`` (pass ``physics=``). A deepinv-style
 physics (an object with ``A`` and ``A_adjoint``) becomes a :class:`LinearOperator` with
@@ -63,10 +64,10 @@ def as_reconstructor(model: Any, physics: Any = None, name: str | None = None) -
                                        f"torch.jit.save(torch.jit.script(model), path)); {exc}")
         from stablerecon.nets.registry import available, load
 
-        if text in available():
-            return Reconstructor(load(text), name or text, True)
+        if text in available() or path.suffix == ".json":
+            return Reconstructor(load(text), name or path.stem, True)
         raise StableReconError(f"{text!r} is neither a registry model ({', '.join(available())}),"
-                               " an existing TorchScript file, nor python:module:function.")
+                               " a card .json, an existing TorchScript file, nor python:module:function.")
     if not callable(model):
         raise StableReconError(f"a reconstructor must be callable (y -> x), got "
                                f"{type(model).__name__}.")

@@ -43,13 +43,25 @@ def available() -> list[str]:
     return sorted(p.stem for p in WEIGHTS_DIR.glob("*.json"))
 
 
-def card(name: str) -> dict[str, Any]:
-    """The card (a dict) of a shipped model."""
+def _card_path(name: str) -> Path:
+    """A shipped model's card, or a card file written by ``stablerecon train``."""
+    if name.endswith(".json"):
+        path = Path(name)
+        if not path.exists():
+            raise StableReconError(f"card file {path} does not exist; give the .json that "
+                                   "'stablerecon train --out DIR' wrote into DIR.")
+        return path
     path = WEIGHTS_DIR / f"{name}.json"
     if not path.exists():
         raise StableReconError(
-            f"no model named {name!r}; available: {', '.join(available()) or 'none'}.")
-    return json.loads(path.read_text())
+            f"no model named {name!r}; available: {', '.join(available()) or 'none'} "
+            "(or give the path of a card .json written by 'stablerecon train').")
+    return path
+
+
+def card(name: str) -> dict[str, Any]:
+    """The card (a dict) of a shipped model, or of a card file (``name`` ending in .json)."""
+    return json.loads(_card_path(name).read_text())
 
 
 def build_operator(spec: dict[str, Any]) -> LinearOperator:
@@ -112,12 +124,15 @@ def load_weights(model: torch.nn.Module, path: Path) -> None:
 
 
 def load(name: str, device: str | torch.device = "cpu") -> torch.nn.Module:
-    """A ready-to-run shipped model ``model(y) -> x̂`` (eval mode), operator attached."""
-    model_card = card(name)
+    """A ready-to-run model ``model(y) -> x̂`` (eval mode), operator attached: a shipped one
+    by name, or one trained by ``stablerecon train`` by the path of its card (.json; the
+    weights file sits beside it)."""
+    card_path = _card_path(name)
+    model_card = json.loads(card_path.read_text())
     model = build(model_card)
     weights = model_card.get("weights")
     if weights:
-        path = WEIGHTS_DIR / weights
+        path = card_path.parent / weights
         if not path.exists():
             raise StableReconError(f"weights file {path} of model {name!r} is missing; "
                                    "reinstall the package or retrain with the card's command.")
