@@ -32,7 +32,7 @@ def test_finds_the_top_singular_value_of_a_linear_reconstructor(mri32, linear_re
     assert row["steps_run"] <= 100
 
 
-def test_lambda_mode_gives_a_growing_sequence_and_reports_phi(mri32):
+def test_lambda_mode_gives_a_growing_sequence_and_reports_phi(mri32, tmp_path):
     A, x = mri32
     net = sr.nets.FIRENET(A, sr.operators.Wavelet((32, 32), "haar", levels=2), lam=1e-2,
                           restarts=2, inner=5)
@@ -46,6 +46,8 @@ def test_lambda_mode_gives_a_growing_sequence_and_reports_phi(mri32):
         for key in ("psi", "phi"):  # PSNR lost = clean PSNR − perturbed PSNR
             assert row[key]["psnr_drop"] == pytest.approx(
                 res.metrics[f"{key}_clean"]["psnr"] - row[key]["psnr"])
+    names = {p.name for p in res.save(tmp_path)}
+    assert {"instability-perturbations.png", "instability-changes.png"} <= names
 
 
 def test_gradient_free_fallback_is_labelled(mri32, linear_recon):

@@ -160,12 +160,15 @@ def instability(model: Any, A: LinearOperator, x: torch.Tensor,
         "steps": steps, "restarts": restarts, "perturbations": rows,
         "phi": phi_r.name if phi_r is not None else None}, seed=seed)
     result.images = {"x": x.detach(), "psi_clean": base}
+    if phi_r is not None:
+        result.images["phi_clean"] = phi_base
     for j, (r, row) in enumerate(zip(perturbations, rows), 1):
         result.images[f"r{j}"] = r
         result.images[f"psi_r{j}"] = row.pop("_psi_out")
         if phi_r is not None:
             result.images[f"phi_r{j}"] = row.pop("_phi_out")
-    result.figures = [_figure(result, rows, space, phi_r is not None, psi.name)]
+    result.figures = [_figure(result, rows, space, phi_r is not None, psi.name),
+                      _change_figure(result, rows, space, phi_r is not None, psi.name)]
     if gradient_free:
         result.notes.append("Ψ is not differentiable: gradient-free search, a weaker attack "
                             "(the true worst case may be larger).")
@@ -202,8 +205,28 @@ def _figure(result: AuditResult, rows, space, with_phi, name) -> Figure:
               [f"{name}(Ax)", *[f"{name}: {r['psi']['psnr']:.1f} dB, gain {r['psi']['amplification']:.1f}"
                                 for r in rows]]]
     if with_phi:
-        grid.append([img["x"], *[img[f"phi_r{j}"] for j in range(1, n + 1)]])
-        titles.append(["x", *[f"Φ: {r['phi']['psnr']:.1f} dB, gain {r['phi']['amplification']:.1f}"
+        grid.append([img["phi_clean"], *[img[f"phi_r{j}"] for j in range(1, n + 1)]])
+        titles.append(["Φ(Ax)", *[f"Φ: {r['phi']['psnr']:.1f} dB, gain {r['phi']['amplification']:.1f}"
                               for r in rows]])
     return Figure("perturbations", grid, titles,
                   suptitle=f"Worst-case perturbations ({space} space)")
+
+
+def _change_figure(result: AuditResult, rows, space, with_phi, name) -> Figure:
+    """|r| and what it changes, |Ψ(A(x+r)) − Ψ(Ax)| (and Φ's), all on one grey scale, so the
+    amplification can be seen: a panel brighter than |r| is an amplified change."""
+    img = result.images
+    n = len(rows)
+    grid = [[img[f"r{j}"].abs() for j in range(1, n + 1)],
+            [(img[f"psi_r{j}"] - img["psi_clean"]).abs() for j in range(1, n + 1)]]
+    titles = [[f"|r{j}|" + (" (measurement space)" if space == "measurement" else "")
+               for j in range(1, n + 1)],
+              [f"|Δ {name}|, ×{r['psi']['amplification']:.1f}" for r in rows]]
+    if space == "measurement":  # r lives in k-space/sinogram: show its size only via titles
+        grid, titles = grid[1:], titles[1:]
+    if with_phi:
+        grid.append([(img[f"phi_r{j}"] - img["phi_clean"]).abs() for j in range(1, n + 1)])
+        titles.append([f"|Δ Φ|, ×{r['phi']['amplification']:.1f}" for r in rows])
+    top = max(float(t.abs().max()) for row in grid for t in row)
+    return Figure("changes", grid, titles, vrange=(0.0, max(top, 1e-12)),
+                  suptitle="Perturbations and the changes they cause (one grey scale)")
