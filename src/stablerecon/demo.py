@@ -98,9 +98,9 @@ def run_demo(out: Path, quick: bool = False, seed: int = 0,
     result["firenet_lipschitz"] = {"certified_upper_bound": bound,
                                    "gain_found_by_attack": fire_gain}
     largest = {k: v.metrics["perturbations"][-1] for k, v in inst.items()}
-    summary = [f"At the largest r (|r|/|x| = {deltas[-1]}): {k} under its own worst case "
-               f"amplifies by {row['psi']['amplification']:.1f} and loses "
-               f"{row['psi']['psnr_drop']:.1f} dB" for k, row in largest.items()]
+    summary = [f"{k} under its own worst case amplifies by "
+               f"{row['psi']['amplification']:.1f} and loses {row['psi']['psnr_drop']:.1f} dB"
+               for k, row in largest.items()]
     if "phi" in largest.get("cascade", {}):
         summary.append(f"Φ under the cascade's r amplifies by "
                        f"{largest['cascade']['phi']['amplification']:.1f} and loses "
@@ -110,7 +110,7 @@ def run_demo(out: Path, quick: bool = False, seed: int = 0,
         ["Projected gradient ascent on ||Ψ(A(x + r)) − Ψ(Ax)|| with ||r|| ≤ δ||x||; the same r "
          "is given to Φ. Amplification = (output change / ||Ψ(Ax)||) / (||r|| / ||x||); PSNR "
          "lost = PSNR of the unperturbed output minus PSNR of the perturbed one.",
-         "; ".join(summary) + ".",
+         f"At the largest r (|r|/|x| = {deltas[-1]}): " + "; ".join(summary) + ".",
          f"FIRENET's Lipschitz constant is certified ≤ {bound:.3g} from its structure (see "
          f"sr.nets.FIRENET.lipschitz_bound); the attack found ||ΔΨ||/||Δy|| = {fire_gain:.3g}: "
          "stability bounded from both sides."],
