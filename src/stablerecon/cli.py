@@ -262,9 +262,8 @@ def train_command(
     torch.set_num_threads(threads or os.cpu_count() or 1)
     cfg = TrainConfig(net=net, size=size, epochs=epochs, steps=steps, batch=batch, lr=lr,
                       seed=seed, noise=noise, rate=rate, pattern=pattern, angles=angles,
-                      texture=texture, data_dir=None if data is None else str(data), validation=validation,
-                      time_limit=time_limit,
-                      name=name)
+                      texture=texture, data_dir=None if data is None else str(data),
+                      validation=validation, time_limit=time_limit, name=name)
     try:
         card = train(cfg, out, resume=resume, console=console)
     except StableReconError as exc:

@@ -125,6 +125,9 @@ def instability(model: Any, A: LinearOperator, x: torch.Tensor,
         y0 = A(x)
         base = psi(y0).detach()
         phi_base = phi_r(y0).detach() if phi_r is not None else None
+    clean = {"psi": quality(base, x)}
+    if phi_r is not None:
+        clean["phi"] = quality(phi_base, x)
     scale = norm(x) if space == "image" else norm(y0)
     lr = lr if lr is not None else 0.01 * scale / x.numel() ** 0.5
 
@@ -149,12 +152,11 @@ def instability(model: Any, A: LinearOperator, x: torch.Tensor,
                     best_r, best_change, best_trace = r, change, trace
                 bar.advance(task)
             perturbations.append(best_r)
-            rows.append(_report(psi, phi_r, A, x, best_r, space, base, phi_base, scale, value,
-                                len(best_trace)))
+            rows.append(_report(psi, phi_r, A, x, best_r, space, base, phi_base, clean, scale,
+                                value, len(best_trace)))
     result = AuditResult("instability", {
         "model": psi.name, "mode": mode, "space": space,
-        "psi_clean": quality(base, x),
-        "phi_clean": quality(phi_base, x) if phi_r is not None else None,
+        "psi_clean": clean["psi"], "phi_clean": clean.get("phi"),
         "method": "gradient-free search (weaker than gradient ascent)" if gradient_free
                   else ("projected normalised gradient ascent" if mode == "ball" else "Adam ascent on Q(r)"),
         "steps": steps, "restarts": restarts, "perturbations": rows,
@@ -175,7 +177,7 @@ def instability(model: Any, A: LinearOperator, x: torch.Tensor,
     return result
 
 
-def _report(psi, phi, A, x, r, space, base, phi_base, scale, value, steps_run) -> dict:
+def _report(psi, phi, A, x, r, space, base, phi_base, clean, scale, value, steps_run) -> dict:
     with torch.no_grad():
         y = measurements(A, x, r, space)
         out = psi(y)
@@ -184,14 +186,14 @@ def _report(psi, phi, A, x, r, space, base, phi_base, scale, value, steps_run) -
         row["psi"] = {"change_rel": norm(out - base) / max(norm(base), 1e-300),
                       **quality(out, x)}
         row["psi"]["amplification"] = row["psi"]["change_rel"] / max(row["r_rel"], 1e-300)
-        row["psi"]["psnr_drop"] = quality(base, x)["psnr"] - row["psi"]["psnr"]
+        row["psi"]["psnr_drop"] = clean["psi"]["psnr"] - row["psi"]["psnr"]
         row["_psi_out"] = out
         if phi is not None:
             phi_out = phi(y)
             row["phi"] = {"change_rel": norm(phi_out - phi_base) / max(norm(phi_base), 1e-300),
                           **quality(phi_out, x)}
             row["phi"]["amplification"] = row["phi"]["change_rel"] / max(row["r_rel"], 1e-300)
-            row["phi"]["psnr_drop"] = quality(phi_base, x)["psnr"] - row["phi"]["psnr"]
+            row["phi"]["psnr_drop"] = clean["phi"]["psnr"] - row["phi"]["psnr"]
             row["_phi_out"] = phi_out
     return row
 

@@ -83,6 +83,7 @@ def noise(model: Any, A: LinearOperator, x: torch.Tensor, r: torch.Tensor | None
             if k <= n_phi:
                 metrics["phi"][str(k)] = {"worst_change_rel": max(phi_changes[:k]) / phi_norm}
         metrics["phi"]["evaluated"] = n_phi
+        worst_phi_random = max(phi_changes) / phi_norm
     if worst_case is not None:
         row = worst_case.metrics["perturbations"][-1]
         metrics["worst_case_change_rel"] = row["psi"]["change_rel"]
@@ -91,8 +92,6 @@ def noise(model: Any, A: LinearOperator, x: torch.Tensor, r: torch.Tensor | None
         if "phi" in row and metrics["phi"]:
             metrics["phi_change_rel_under_worst_case"] = row["phi"]["change_rel"]
             # Φ's own ratio: is the r that was tuned against Ψ special for Φ, or just noise?
-            worst_phi_random = max(v["worst_change_rel"] for k, v in metrics["phi"].items()
-                                   if k != "evaluated")
             metrics["phi_ratio_worst_case_to_worst_random"] = (
                 row["phi"]["change_rel"] / max(worst_phi_random, 1e-300))
     result.images = {"worst_random": draws[worst_all], "psi_worst_random": out}
