@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/operators.py
 	$(PY) benchmarks/solvers.py
 	$(PY) benchmarks/firenet.py
+	$(PY) benchmarks/lambda_choice.py
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache
