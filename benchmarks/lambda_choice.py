@@ -16,7 +16,7 @@ import torch
 
 import stablerecon as sr
 
-LAMBDAS = (1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1)
+LAMBDAS = sr.solvers.api.LAMBDA_GRID
 
 
 def noisy(A, x, level, relative, gen):

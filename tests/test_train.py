@@ -44,3 +44,17 @@ def test_bad_options_are_named(tmp_path):
               tmp_path / "y", resume=True)
     with pytest.raises(StableReconError, match="no checkpoint"):
         train(TrainConfig(net="dncnn", size=32, epochs=1, steps=1), tmp_path / "x", resume=True)
+
+
+def test_phi_is_compared_at_its_best_lambda(tmp_path):
+    card = train(TrainConfig(net="dncnn", size=32, epochs=1, steps=1, batch=2, validation=2),
+                 tmp_path)
+    model = sr.nets.load(str(tmp_path / f"{card['name']}.json"))
+    grid = sr.train.compare_with_standard(model, card, lambdas=(1e-3, 1e-2, 3e-1))
+    by_lambda = grid["phi_psnr_by_lambda"]
+    assert set(by_lambda) == {"0.001", "0.01", "0.3"}
+    assert grid["phi"]["psnr"] == pytest.approx(max(by_lambda.values()))
+    assert f"lam={max(by_lambda, key=by_lambda.get)}" in grid["phi_method"]
+    preset = sr.train.compare_with_standard(model, card, lambdas=None)
+    assert list(preset["phi_psnr_by_lambda"]) == [f"{sr.solvers.PRESET_LAMBDA['denoise']:g}"]
+    assert preset["psi"] == grid["psi"]

@@ -167,6 +167,8 @@ class StandardMethod(torch.nn.Module):
 #: and 0.1. CT: 3e-3 is best without noise (55 dB) but with 3% noise 3e-2 does better (29.7
 #: against 24.6 dB); pass lam= for noisy CT.
 PRESET_LAMBDA = {"mri": 1e-3, "ct": 3e-3, "denoise": 1e-2}
+#: The λ grid the presets were chosen from, and over which Φ is compared with trained networks.
+LAMBDA_GRID = (1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1)
 
 
 def standard_method(A: LinearOperator, kind: str = "mri", lam: float | None = None,

@@ -1,7 +1,8 @@
 """Put trained models into the package registry: ``python -m stablerecon.train.ship DIR``.
 
 For each ``<name>.json`` + ``<name>.pt`` in DIR (written by ``stablerecon train``) it measures
-Ψ and Φ on the card's held-out validation set (:func:`compare_with_standard`), records both in
+Ψ and Φ (at its best λ of the grid) on the card's held-out validation set
+(:func:`compare_with_standard`), records both in
 the card under ``comparison``, and copies card and weights into ``stablerecon/nets/weights``.
 """
 
