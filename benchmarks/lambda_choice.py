@@ -15,18 +15,15 @@ import json
 import torch
 
 import stablerecon as sr
+from stablerecon.audit.common import random_like, scaled
 
 LAMBDAS = sr.solvers.api.LAMBDA_GRID
 
 
 def noisy(A, x, level, relative, gen):
     y = A(x)
-    e = torch.randn(y.shape, generator=gen, dtype=y.real.dtype)
-    if y.is_complex():
-        e = torch.complex(e, torch.randn(y.shape, generator=gen, dtype=y.real.dtype))
-    if relative:
-        return y + level * y.norm() * e / e.norm()
-    return y + level * e
+    e = random_like(tuple(y.shape), y.dtype, gen)
+    return y + (scaled(e, level * float(y.norm())) if relative else level * e)
 
 
 def sweep(kind, A, x, levels, relative):

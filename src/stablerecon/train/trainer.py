@@ -302,7 +302,8 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, console=None,
         "stopped_by_time_limit": stopped,
         "epochs_done": len(history),
         "validation": {"set": f"random_ellipses(size, count={cfg.validation}, "
-                              f"seed={VALIDATION_SEED}+seed)", **(history[-1] if history else {})},
+                              f"seed={VALIDATION_SEED}+seed, texture={cfg.texture:g})",
+                       **(history[-1] if history else {})},
         "history": history,
         "torch": torch.__version__,
     })
