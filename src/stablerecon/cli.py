@@ -29,12 +29,14 @@ def demo(
     out: Path = typer.Option(Path("out"), help="Folder for the report, figures and metrics."),
     quick: bool = typer.Option(False, help="Shorter searches (a check, not the report)."),
     seed: int = typer.Option(0, help="Seed for the searches."),
+    device: str = typer.Option("auto", help="cpu, cuda, cuda:N or auto (CUDA when "
+                                            "available)."),
 ) -> None:
     """The main job: Φ, the shipped cascade and FIRENET on one MRI problem, audited -> report."""
     from stablerecon.demo import run_demo
 
     try:
-        result = run_demo(out, quick=quick, seed=seed, console=console)
+        result = run_demo(out, quick=quick, seed=seed, console=console, device=device)
     except StableReconError as exc:
         _fail(exc)
     console.print(f"[green]wrote[/] {', '.join(str(p) for p in result['files'])}")
@@ -56,12 +58,18 @@ def audit_command(
     deltas: str = typer.Option("0.01,0.02,0.04", help="Perturbation radii ||r||/||x||."),
     seed: int = typer.Option(0, help="Seed."),
     out: Path = typer.Option(Path("out/audit"), help="Folder for PNG + JSON per test."),
+    device: str = typer.Option("auto", help="cpu, cuda, cuda:N or auto (CUDA when "
+                                            "available)."),
 ) -> None:
-    """Audit a reconstructor beside the standard method Φ; PNG + JSON per test."""
+    """Audit a reconstructor beside the standard method Φ; PNG + JSON per test.
+
+    A TorchScript file or a python:module:fn model runs that code: audit only models whose
+    source you trust. Registry names and cards load weights only (no code)."""
     import torch
 
     from stablerecon import audit, nets
     from stablerecon.data import load, random_ellipses, read_image, shepp_logan
+    from stablerecon.devices import resolve_device
 
     known = ("instability", "noise", "curve", "more_samples", "accuracy", "kernel")
     chosen = [t.strip() for t in tests.split(",") if t.strip()]
@@ -69,12 +77,14 @@ def audit_command(
     if bad:
         _fail(StableReconError(f"unknown test(s) {bad}; choose from {known}."))
     try:
-        recon = audit.as_reconstructor(model)
+        dev = resolve_device(device)
+        recon = audit.as_reconstructor(model).to(dev)
         A = (nets.operator_for(operator) if operator else
              getattr(getattr(recon, "module", None), "operator", None))
         if A is None:
             raise StableReconError(f"{model} carries no operator; pass --operator NAME "
                                    f"(one of {nets.available()}).")
+        A = A.to(dev)
         size = A.in_shape
         if image == "phantom":
             x = shepp_logan(size[0])
@@ -251,6 +261,8 @@ def train_command(
     out: Path = typer.Option(Path("out/train"), help="Folder for checkpoint, weights, card."),
     resume: bool = typer.Option(False, help="Continue from the checkpoint in --out."),
     threads: Optional[int] = typer.Option(None, help="CPU threads (default: all cores)."),
+    device: str = typer.Option("auto", help="cpu, cuda, cuda:N or auto (CUDA when "
+                                            "available)."),
 ) -> None:
     """Train one of the learned networks on phantoms (and optional user images)."""
     import os
@@ -265,7 +277,7 @@ def train_command(
                       texture=texture, data_dir=None if data is None else str(data),
                       validation=validation, time_limit=time_limit, name=name)
     try:
-        card = train(cfg, out, resume=resume, console=console)
+        card = train(cfg, out, resume=resume, console=console, device=device)
     except StableReconError as exc:
         _fail(exc)
     console.print(f"[green]wrote[/] {out / card['weights']} and {out / (card['name'] + '.json')}")

@@ -20,6 +20,7 @@ from rich.console import Console
 
 from stablerecon import audit, metrics, nets, solvers
 from stablerecon.data import shepp_logan
+from stablerecon.devices import resolve_device
 from stablerecon.report import image_row, write_json
 from stablerecon.report.html import Section, write_report
 
@@ -30,28 +31,31 @@ def _quality(x_hat: torch.Tensor, x: torch.Tensor) -> dict[str, float]:
 
 
 def run_demo(out: Path, quick: bool = False, seed: int = 0,
-             console: Console | None = None) -> dict[str, Any]:
-    """Run the demo into ``out``; ``quick`` shortens every search (for tests)."""
+             console: Console | None = None, device: str | torch.device = "cpu") -> dict[str, Any]:
+    """Run the demo into ``out`` on ``device`` (``"auto"``: CUDA when present); ``quick``
+    shortens every search (for tests)."""
     console = console or Console(stderr=True)
     out = Path(out)
     t0 = time.perf_counter()
+    device = resolve_device(device)
     have_cascade = "mri-cascade" in nets.available()
-    firenet = nets.load("mri-firenet")
+    firenet = nets.load("mri-firenet", device=device)
     A = firenet.operator
     size = A.in_shape[0]
-    x = shepp_logan(size)
+    x = shepp_logan(size).to(device)
     xc = x.to(torch.complex64)
     y = A(xc)
-    console.print(f"MRI {size}x{size}, variable-density mask, rate {A.rate:.3f}")
+    console.print(f"MRI {size}x{size}, variable-density mask, rate {A.rate:.3f}, on {device}")
     phi = solvers.standard_method(A, "mri", tol=1e-5, max_iter=3000)
     with torch.no_grad():
         recons = {"A* y (zero-filled)": A.H(y), "Φ: SR-LASSO (certified)": phi(y)}
         cert = phi.last_result.summary()
         if have_cascade:
-            cascade = nets.load("mri-cascade")
+            cascade = nets.load("mri-cascade", device=device)
             recons["Ψ: deep cascade (shipped)"] = cascade(y)
         recons["FIRENET"] = firenet(y)
     result: dict[str, Any] = {"image": "modified Shepp-Logan", "size": size, "rate": A.rate,
+                              "device": str(device),
                               "reconstructions": {k: _quality(v, x) for k, v in recons.items()},
                               "phi_certificate": cert, "seed": seed}
     for name, q in result["reconstructions"].items():

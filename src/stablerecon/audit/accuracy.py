@@ -46,12 +46,12 @@ def accuracy(model: Any, A: LinearOperator, x: torch.Tensor, detail: Any = "text
     if phi_r is None:
         raise StableReconError("the accuracy test needs the standard method Φ: pass phi= for "
                                "this operator.")
-    xin = input_image(A, x)
+    xin = input_image(A, x, psi)
     shape = tuple(A.in_shape)
     d = detail if isinstance(detail, torch.Tensor) else make_detail(detail, shape, position, size)
     if tuple(d.shape) != shape:
         raise StableReconError(f"detail has shape {tuple(d.shape)}, expected {shape}.")
-    d = d.to(xin.real.dtype if xin.is_complex() else xin.dtype)
+    d = d.to(device=xin.device, dtype=xin.real.dtype)
     region = _region(d)
 
     def score(recon, base, a) -> tuple[float, torch.Tensor]:

@@ -9,6 +9,7 @@ import torch
 
 from stablerecon import metrics
 from stablerecon.audit.reconstructor import Reconstructor, as_reconstructor
+from stablerecon.devices import module_device
 from stablerecon.errors import StableReconError
 from stablerecon.operators.base import LinearOperator
 from stablerecon.operators.fourier import SubsampledFourier
@@ -33,8 +34,22 @@ def default_phi(A: LinearOperator, phi: Any = "auto") -> Reconstructor | None:
     return as_reconstructor(phi)
 
 
-def input_image(A: LinearOperator, x: torch.Tensor) -> torch.Tensor:
-    """x in the dtype A expects (complex for MRI)."""
+def input_image(A: LinearOperator, x: torch.Tensor, model: Any = None) -> torch.Tensor:
+    """x in the dtype A expects (complex for MRI), on the device of A's buffers (moved there
+    for the user). A ``model`` whose parameters sit on another device than A is an error:
+    the audit would otherwise fail deep inside the network."""
+    if not isinstance(x, torch.Tensor):
+        raise StableReconError(f"the image must be a torch.Tensor, got {type(x).__name__}; "
+                               "convert with torch.as_tensor(...).")
+    target = module_device(A)
+    module = getattr(model, "module", model)
+    net_device = module_device(module) if isinstance(module, torch.nn.Module) else None
+    if target is not None and net_device is not None and net_device != target:
+        raise StableReconError(f"the model is on {net_device} but the operator A on {target}; "
+                               f"move both to one device (model.to(dev), A.to(dev)).")
+    target = target or net_device
+    if target is not None and x.device != target:
+        x = x.to(target)
     if x.shape[x.ndim - len(A.in_shape):] != A.in_shape:
         raise StableReconError(f"image has shape {tuple(x.shape)}, the operator expects "
                                f"{A.in_shape}; resize the image or rebuild the operator.")
@@ -74,11 +89,12 @@ def norm(t: torch.Tensor) -> float:
 
 
 def random_like(shape, dtype: torch.dtype, gen: torch.Generator) -> torch.Tensor:
-    """Standard Gaussian (complex: independent real and imaginary parts) of a shape/dtype."""
+    """Standard Gaussian (complex: independent real and imaginary parts) of a shape/dtype,
+    drawn on the generator's device."""
     if dtype.is_complex:
-        real = torch.randn(*shape, 2, generator=gen, dtype=torch.float64)
+        real = torch.randn(*shape, 2, generator=gen, dtype=torch.float64, device=gen.device)
         return torch.view_as_complex(real).to(dtype)
-    return torch.randn(*shape, generator=gen, dtype=torch.float64).to(dtype)
+    return torch.randn(*shape, generator=gen, dtype=torch.float64, device=gen.device).to(dtype)
 
 
 def scaled(v: torch.Tensor, radius: float) -> torch.Tensor:

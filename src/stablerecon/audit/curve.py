@@ -12,6 +12,7 @@ from stablerecon.audit.common import (default_phi, input_image, norm, quality, r
                                        scaled, sphere_ascent)
 from stablerecon.audit.reconstructor import as_reconstructor
 from stablerecon.audit.result import AuditResult, Plot
+from stablerecon.devices import generator
 from stablerecon.operators.base import LinearOperator
 
 
@@ -37,8 +38,8 @@ def curve(model: Any, A: LinearOperator, x: torch.Tensor,
     its own worst case is not searched: its curve is a lower bound of its worst case)."""
     psi = as_reconstructor(model)
     phi_r = default_phi(A, phi)
-    x = input_image(A, x)
-    gen = torch.Generator().manual_seed(seed)
+    x = input_image(A, x, psi)
+    gen = generator(seed, x.device)
     with torch.no_grad():
         y0 = A(x)
     rows = []

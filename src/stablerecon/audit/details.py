@@ -12,9 +12,6 @@ KINDS = ("text", "dots", "lines", "blob")
 
 def render_text(text: str, height: int, width: int) -> np.ndarray:
     """Rasterise ``text`` (matplotlib's Agg) into a (height, width) array in [0, 1]."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -30,7 +27,8 @@ def render_text(text: str, height: int, width: int) -> np.ndarray:
 def detail(kind: str, shape: tuple[int, int], position: tuple[float, float] = (0.62, 0.5),
            size: float = 0.12, text: str = "CAN U SEE IT") -> torch.Tensor:
     """A detail image (values in [0, 1]) of the given ``kind``, centred at ``position``
-    (fractions of height and width), ``size`` a fraction of the height."""
+    (fractions of height and width), ``size`` a fraction of the height. On the CPU; move it
+    with ``.to(device)``."""
     if kind not in KINDS:
         raise StableReconError(f"unknown detail {kind!r}; choose one of {KINDS} or pass a tensor.")
     h, w = shape
@@ -54,4 +52,4 @@ def detail(kind: str, shape: tuple[int, int], position: tuple[float, float] = (0
             out[cy - s // 2: cy + s // 2, col] = 1.0
     else:
         out = np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * (s / 6) ** 2))
-    return torch.as_tensor(out)
+    return torch.as_tensor(out, device="cpu")

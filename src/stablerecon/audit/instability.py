@@ -24,6 +24,7 @@ from stablerecon.audit.common import (default_phi, input_image, measurements, no
                                        random_like, scaled, sphere_ascent)
 from stablerecon.audit.reconstructor import as_reconstructor
 from stablerecon.audit.result import AuditResult, Figure
+from stablerecon.devices import generator
 from stablerecon.errors import StableReconError
 from stablerecon.operators.base import LinearOperator
 
@@ -106,7 +107,7 @@ def instability(model: Any, A: LinearOperator, x: torch.Tensor,
     """
     psi = as_reconstructor(model)
     phi_r = default_phi(A, phi)
-    x = input_image(A, x)
+    x = input_image(A, x, psi)
     if space not in ("image", "measurement"):
         raise StableReconError(f"space must be 'image' or 'measurement', got {space!r}.")
     if steps < 1 or restarts < 1:
@@ -120,7 +121,7 @@ def instability(model: Any, A: LinearOperator, x: torch.Tensor,
     gradient_free = (not psi.differentiable) if gradient_free is None else gradient_free
     if gradient_free and mode == "lambda":
         raise StableReconError("the gradient-free search works in ball mode; pass deltas=.")
-    gen = torch.Generator().manual_seed(seed)
+    gen = generator(seed, x.device)
     with torch.no_grad():
         y0 = A(x)
         base = psi(y0).detach()

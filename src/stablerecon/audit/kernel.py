@@ -64,9 +64,9 @@ def kernel(model: Any, A: LinearOperator, x: torch.Tensor, z: torch.Tensor | Non
     (default 0.25·||z||, so the bound is informative when Ψ is that accurate)."""
     psi = as_reconstructor(model)
     phi_r = default_phi(A, phi)
-    x = input_image(A, x)
+    x = input_image(A, x, psi)
     if z is None:
-        v = make_detail(detail, tuple(A.in_shape)).to(x.dtype)
+        v = make_detail(detail, tuple(A.in_shape)).to(device=x.device, dtype=x.dtype)
         z = kernel_component(A, v)
         z = z * (amplitude / max(float(z.abs().max()), 1e-300))
     else:

@@ -36,16 +36,17 @@ def more_samples(model: Any, x: torch.Tensor,
     rows = []
     try:
         for rate, mask in zip(rates, masks):
-            A = SubsampledFourier(A0.in_shape, mask)
+            A = SubsampledFourier(A0.in_shape, mask).to(A0.index.device)
             module.A = A
-            xin = x.to(torch.complex64 if not x.is_complex() else x.dtype)
+            xin = x.to(device=A0.index.device,
+                       dtype=torch.complex64 if not x.is_complex() else x.dtype)
             with torch.no_grad():
                 y = A(xin)
                 row = {"rate": rate, "trained_rate": abs(rate - A0.rate) < 1e-3,
-                       "psi": quality(psi(y), x)}
+                       "psi": quality(psi(y), xin)}
                 phi_r = default_phi(A, phi)
                 if phi_r is not None:
-                    row["phi"] = quality(phi_r(y), x)
+                    row["phi"] = quality(phi_r(y), xin)
             rows.append(row)
     finally:
         module.A = A0

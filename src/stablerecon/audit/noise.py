@@ -11,6 +11,7 @@ from stablerecon.audit.common import (default_phi, input_image, measurements, no
                                        random_like, scaled)
 from stablerecon.audit.reconstructor import as_reconstructor
 from stablerecon.audit.result import AuditResult, Figure
+from stablerecon.devices import generator
 from stablerecon.errors import StableReconError
 from stablerecon.operators.base import LinearOperator
 
@@ -38,7 +39,7 @@ def noise(model: Any, A: LinearOperator, x: torch.Tensor, r: torch.Tensor | None
     under the same r."""
     psi = as_reconstructor(model)
     phi_r = default_phi(A, phi)
-    x = input_image(A, x)
+    x = input_image(A, x, psi)
     if worst_case is not None:
         j = len(worst_case.metrics["perturbations"])
         r = worst_case.images[f"r{j}"]
@@ -58,7 +59,7 @@ def noise(model: Any, A: LinearOperator, x: torch.Tensor, r: torch.Tensor | None
         raise StableReconError(f"K must be positive counts, got {K}.")
     shape = tuple(y0.shape) if space == "measurement" else tuple(x.shape)
     dtype = y0.dtype if space == "measurement" else x.dtype
-    gen = torch.Generator().manual_seed(seed)
+    gen = generator(seed, x.device)
     draws = [scaled(random_like(shape, dtype, gen), radius) for _ in range(max(K))]
     psi_changes = _changes(psi, A, x, draws, space, base)
     metrics: dict[str, Any] = {"model": psi.name, "space": space, "r_rel": radius / scale,

@@ -59,15 +59,17 @@ def ellipses_image(size: int, params: np.ndarray, supersample: int = 2) -> np.nd
     return img.reshape(size, supersample, size, supersample).mean(axis=(1, 3))
 
 
-def shepp_logan(size: int = 256, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """Modified Shepp–Logan phantom (Toft 1996), values in [0, 1], shape (size, size).
+def shepp_logan(size: int = 256, dtype: torch.dtype = torch.float32,
+                device: str | torch.device = "cpu") -> torch.Tensor:
+    """Modified Shepp–Logan phantom (Toft 1996), values in [0, 1], shape (size, size), on
+    ``device``.
 
     >>> x = shepp_logan(64)
     >>> x.shape, float(x.max()) <= 1.0
     (torch.Size([64, 64]), True)
     """
     img = np.clip(ellipses_image(size, _MODIFIED_SHEPP_LOGAN), 0.0, None)
-    return torch.as_tensor(img, dtype=dtype)
+    return torch.as_tensor(img, dtype=dtype, device=device)
 
 
 def random_ellipses(
@@ -77,12 +79,14 @@ def random_ellipses(
     max_ellipses: int = 12,
     dtype: torch.dtype = torch.float32,
     texture: float = 0.0,
+    device: str | torch.device = "cpu",
 ) -> torch.Tensor:
     """Random ellipse phantoms, the FBPConvNet training recipe (Jin et al., 2017).
 
     Each image has a random number (3..``max_ellipses``) of ellipses with random centre,
     semi-axes, angle and intensity (positive or negative), inside the inscribed circle;
-    the image is clipped below at 0 and scaled to max 1. Returns ``(count, size, size)``.
+    the image is clipped below at 0 and scaled to max 1. Returns ``(count, size, size)`` on
+    ``device`` (drawn with numpy: the same images on every device).
     With ``texture`` > 0 each inner ellipse is, with that probability, filled with fine
     stripes (period 2.5–6 pixels, random direction and phase) instead of a constant: detail
     that lives mostly at the high frequencies a variable-density mask samples sparsely.
@@ -113,7 +117,7 @@ def random_ellipses(
             params = np.hstack([params, stripes])
         img = np.clip(ellipses_image(size, params), 0.0, None)
         out[k] = img / img.max()
-    return torch.as_tensor(out, dtype=dtype)
+    return torch.as_tensor(out, dtype=dtype, device=device)
 
 
 def sparse_vector(
@@ -122,6 +126,7 @@ def sparse_vector(
     seed: int = 0,
     complex: bool = False,
     dtype: torch.dtype = torch.float64,
+    device: str | torch.device = "cpu",
 ) -> torch.Tensor:
     """A random s-sparse vector in R^n (or C^n): support uniform, values standard normal.
 
@@ -137,5 +142,5 @@ def sparse_vector(
     if complex:
         values = values + 1j * rng.standard_normal(sparsity)
     x[support] = values
-    out = torch.as_tensor(x)
+    out = torch.as_tensor(x, device=device)
     return out if complex else out.to(dtype)

@@ -46,6 +46,7 @@ import math
 
 import torch
 
+from stablerecon.devices import module_device
 from stablerecon.errors import StableReconError
 from stablerecon.nets.base import OperatorNet
 from stablerecon.operators.base import LinearOperator, batch_norm
@@ -150,13 +151,15 @@ class FIRENET(OperatorNet):
                                    f"{restarts} and {inner}.")
         if lam <= 0 or delta < 0:
             raise StableReconError(f"FIRENET: need lam > 0 and delta ≥ 0, got {lam}, {delta}.")
-        if weights is not None and bool((torch.as_tensor(weights) < 0).any()):
-            raise StableReconError("FIRENET: weights must be ≥ 0.")
+        if weights is not None:
+            weights = torch.as_tensor(weights, device=module_device(A) or "cpu")
+            if bool((weights < 0).any()):
+                raise StableReconError("FIRENET: weights must be ≥ 0.")
         self.W = W
         self.lam, self.restarts, self.inner, self.delta = float(lam), restarts, inner, delta
         self.eps0, self.theta, self.nu = eps0, float(theta), float(nu)
         self.norm_A = float(A.norm())
-        self.register_buffer("weights", None if weights is None else torch.as_tensor(weights))
+        self.register_buffer("weights", weights)
         self.step_logits = torch.nn.Parameter(torch.full((restarts,), 6.0),
                                               requires_grad=learn_steps)
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import torch
 
+from stablerecon.devices import module_device, resolve_device
 from stablerecon.errors import StableReconError
 from stablerecon.operators.base import LinearOperator
 from stablerecon.operators.fourier import SubsampledFourier
@@ -100,15 +101,16 @@ def build(model_card: dict[str, Any], A: LinearOperator | None = None) -> torch.
     args = dict(model_card.get("architecture", {}))
     if "wavelet" in args:  # FIRENET's sparsifying transform, by name
         wavelet = args.pop("wavelet")
-        args["W"] = Wavelet(A.in_shape, wavelet["name"], levels=wavelet["levels"])
+        args["W"] = Wavelet(A.in_shape, wavelet["name"], levels=wavelet["levels"]).to(
+            module_device(A) or "cpu")
     return getattr(import_module(module), cls)(A, **args)
 
 
 def model_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
-    """The learned state of a model, without its operator's buffers (``A.*``: the operator
-    is rebuilt from the card), floats stored as float32."""
-    return {k: (v.float() if v.is_floating_point() else v) for k, v in model.state_dict().items()
-            if not k.startswith("A.")}
+    """The learned state of a model on the CPU, without its operator's buffers (``A.*``: the
+    operator is rebuilt from the card), floats stored as float32."""
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items() if not k.startswith("A.")}
+    return {k: (v.float() if v.is_floating_point() else v) for k, v in state.items()}
 
 
 def load_weights(model: torch.nn.Module, path: Path) -> None:
@@ -124,9 +126,9 @@ def load_weights(model: torch.nn.Module, path: Path) -> None:
 
 
 def load(name: str, device: str | torch.device = "cpu") -> torch.nn.Module:
-    """A ready-to-run model ``model(y) -> x̂`` (eval mode), operator attached: a shipped one
-    by name, or one trained by ``stablerecon train`` by the path of its card (.json; the
-    weights file sits beside it)."""
+    """A ready-to-run model ``model(y) -> x̂`` (eval mode) on ``device`` (``"auto"``: CUDA
+    when present), operator attached: a shipped one by name, or one trained by
+    ``stablerecon train`` by the path of its card (.json; the weights file sits beside it)."""
     card_path = _card_path(name)
     model_card = json.loads(card_path.read_text())
     model = build(model_card)
@@ -138,4 +140,4 @@ def load(name: str, device: str | torch.device = "cpu") -> torch.nn.Module:
                                    "reinstall the package or retrain with the card's command.")
         load_weights(model, path)
     model.card = model_card
-    return model.to(device).eval()
+    return model.to(resolve_device(device)).eval()

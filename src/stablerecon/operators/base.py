@@ -15,6 +15,7 @@ from typing import Sequence
 
 import torch
 
+from stablerecon.devices import module_device, same_device
 from stablerecon.errors import StableReconError
 
 Shape = tuple[int, ...]
@@ -169,9 +170,7 @@ class LinearOperator(torch.nn.Module):
         key = f"{max_iter}-{tol}-{seed}-{dtype}"
         if key in self._norm_cache:
             return self._norm_cache[key]
-        gen = torch.Generator().manual_seed(seed)
-        device = _device_of(self)
-        x = _random(self.in_shape, self.input_dtype(dtype), gen).to(device)
+        x = _random(self.in_shape, self.input_dtype(dtype), seed, _device_of(self))
         x = x / torch.linalg.vector_norm(x)
         est = 0.0
         with torch.no_grad():
@@ -203,10 +202,9 @@ class LinearOperator(torch.nn.Module):
         """
         if tol is None:
             tol = 1e-12 if real_dtype(dtype) == torch.float64 else 1e-5
-        gen = torch.Generator().manual_seed(seed)
         device = _device_of(self)
-        x = _random((batch, *self.in_shape), self.input_dtype(dtype), gen).to(device)
-        y = _random((batch, *self.out_shape), self.output_dtype(dtype), gen).to(device)
+        x = _random((batch, *self.in_shape), self.input_dtype(dtype), seed, device)
+        y = _random((batch, *self.out_shape), self.output_dtype(dtype), seed + 1, device)
         with torch.no_grad():
             ax = self.forward(x)
             aty = self.adjoint(y)
@@ -228,18 +226,19 @@ class LinearOperator(torch.nn.Module):
 
 
 def _device_of(op: torch.nn.Module) -> torch.device:
-    for t in list(op.buffers()) + list(op.parameters()):
-        return t.device
-    return torch.device("cpu")
+    """Where the operator's buffers are (the CPU for operators without any)."""
+    return module_device(op) or torch.device("cpu")
 
 
-def _random(shape: Shape, dtype: torch.dtype, gen: torch.Generator) -> torch.Tensor:
+def _random(shape: Shape, dtype: torch.dtype, seed: int, device: torch.device) -> torch.Tensor:
+    """Seeded Gaussian test vector, drawn on the CPU (the same vector on every device, so
+    norm estimates and adjoint checks agree across devices), then moved to ``device``."""
+    gen = torch.Generator(device="cpu").manual_seed(seed)
+    r = real_dtype(dtype)
     if dtype.is_complex:
-        r = real_dtype(dtype)
-        return torch.complex(
-            torch.randn(shape, generator=gen, dtype=r), torch.randn(shape, generator=gen, dtype=r)
-        )
-    return torch.randn(shape, generator=gen, dtype=dtype)
+        parts = torch.randn((*shape, 2), generator=gen, dtype=r, device="cpu")
+        return torch.view_as_complex(parts).to(device)
+    return torch.randn(shape, generator=gen, dtype=dtype, device="cpu").to(device)
 
 
 def _check_input(op: LinearOperator, x: torch.Tensor, shape: Shape, what: str) -> None:
@@ -261,6 +260,7 @@ def _check_input(op: LinearOperator, x: torch.Tensor, shape: Shape, what: str) -
             f"{', '.join(map(str, shape))}). Reshape the input or build the operator for "
             "this size."
         )
+    same_device(what, x, op, name)
     # One reduction instead of an elementwise mask: a NaN or Inf anywhere makes the sum
     # non-finite (so does overflow of huge values, which is just as unusable).
     if not x.requires_grad and not bool(torch.isfinite(x.sum())):

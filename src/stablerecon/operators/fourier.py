@@ -20,7 +20,7 @@ def centred_to_flat_index(mask: np.ndarray | torch.Tensor) -> torch.Tensor:
     ``((i - H // 2) % H, (j - W // 2) % W)``. Samples are ordered row-major in the centred
     mask.
     """
-    m = torch.as_tensor(np.asarray(mask, dtype=bool))
+    m = torch.as_tensor(np.asarray(mask, dtype=bool), device="cpu")
     h, w = m.shape
     ii, jj = torch.nonzero(m, as_tuple=True)
     return ((ii - h // 2) % h) * w + (jj - w // 2) % w
@@ -79,7 +79,7 @@ class SubsampledFourier(LinearOperator):
         index = centred_to_flat_index(mask_np)
         super().__init__(shape, (int(index.numel()),))
         self.register_buffer("index", index)
-        self.register_buffer("mask", torch.as_tensor(mask_np))
+        self.register_buffer("mask", torch.as_tensor(mask_np, device="cpu"))
 
     @property
     def rate(self) -> float:

@@ -59,8 +59,8 @@ class Matrix(LinearOperator):
 
 def gaussian(m: int, n: int, seed: int = 0, dtype: torch.dtype = torch.float64) -> Matrix:
     """Gaussian matrix with i.i.d. N(0, 1/m) entries (columns of unit norm on average)."""
-    gen = torch.Generator().manual_seed(seed)
-    return Matrix(torch.randn(m, n, generator=gen, dtype=dtype) / np.sqrt(m))
+    gen = torch.Generator(device="cpu").manual_seed(seed)
+    return Matrix(torch.randn(m, n, generator=gen, dtype=dtype, device="cpu") / np.sqrt(m))
 
 
 def dct_matrix(n: int) -> np.ndarray:
@@ -78,7 +78,7 @@ def dct_rows(n: int, rows: Sequence[int] | int, seed: int = 0) -> Matrix:
         if not 1 <= rows <= n:
             raise StableReconError(f"dct_rows: need 1 <= rows <= N={n}, got {rows}.")
         rows = np.sort(np.random.default_rng(seed).choice(n, size=rows, replace=False))
-    return Matrix(torch.as_tensor(dct_matrix(n)[np.asarray(rows)]))
+    return Matrix(torch.as_tensor(dct_matrix(n)[np.asarray(rows)], device="cpu"))
 
 
 class Identity(LinearOperator):

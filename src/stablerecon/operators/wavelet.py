@@ -96,7 +96,7 @@ class Wavelet(LinearOperator):
         super().__init__(shape, shape)
         self.wavelet, self.levels = wavelet, levels
         w = pywt.Wavelet(wavelet)
-        bank = torch.tensor([w.rec_lo, w.rec_hi], dtype=torch.float64)
+        bank = torch.tensor([w.rec_lo, w.rec_hi], dtype=torch.float64, device="cpu")
         self.register_buffer("bank", bank)
         self.filter_length = bank.shape[1]
         self.shift = 1 - self.filter_length // 2
@@ -211,10 +211,11 @@ class Wavelet(LinearOperator):
 
     # -- helpers for level-wise weights ---------------------------------------------------
     def level_map(self) -> torch.Tensor:
-        """Integer map (H, W): 0 for the coarse approximation, j = 1..levels for the details
-        of level j counted from coarse (1) to fine (levels). Used for weighted l1 norms."""
+        """Integer map (H, W) on the transform's device: 0 for the coarse approximation,
+        j = 1..levels for the details of level j counted from coarse (1) to fine (levels).
+        Used for weighted l1 norms."""
         h, w = self.in_shape
-        out = torch.full((h, w), self.levels, dtype=torch.long)
+        out = torch.full((h, w), self.levels, dtype=torch.long, device=self.bank.device)
         for j in range(self.levels - 1, 0, -1):
             out[: h >> (self.levels - j), : w >> (self.levels - j)] = j
         out[: h >> self.levels, : w >> self.levels] = 0

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Callable
-
 import torch
 
+from stablerecon.devices import module_device
 from stablerecon.errors import StableReconError
 from stablerecon.operators.base import LinearOperator, batch_norm
 from stablerecon.solvers.primal_dual import primal_dual
@@ -136,25 +135,38 @@ def sr_lasso(A: LinearOperator, y: torch.Tensor, lam: float, W: LinearOperator |
 
 
 class StandardMethod(torch.nn.Module):
-    """A standard method Φ as a reconstructor: ``Φ(y) -> x`` (torch in, torch out).
+    r"""A standard method Φ as a reconstructor: ``Φ(y) -> x`` solves SR-LASSO (P3),
 
-    Solves the configured problem for each call; the last :class:`SolverResult` is kept
-    in ``last_result`` so audits can report its certificate. Not differentiable (the
-    audits attack networks, and apply the same perturbation to Φ).
+    .. math:: \Phi(y) \in \arg\min_z \lambda\|Wz\|_1 + \|Az - y\|_2,
+
+    to the certified tolerance ``tol`` (torch in, torch out). ``operator``, ``W`` and ``lam``
+    are attributes; A and W are submodules, so ``phi.to(device)`` moves both. The last
+    :class:`SolverResult` is kept in ``last_result`` so audits can report its certificate.
+    Not differentiable (the audits attack networks, and apply the same perturbation to Φ).
+    Solver warnings are silenced here: the result carries the status instead.
     """
 
-    def __init__(self, operator: LinearOperator, solver: Callable[..., SolverResult],
-                 description: str, **options):
+    def __init__(self, operator: LinearOperator, W: LinearOperator | None, lam: float,
+                 tol: float = 1e-4, max_iter: int = 2000, **options):
         super().__init__()
         self.operator = operator
-        self._solver = solver
-        self.description = description
+        self.W = W
+        self.lam = float(lam)
+        self.tol = tol
+        self.max_iter = max_iter
         self.options = options
         self.last_result: SolverResult | None = None
 
+    @property
+    def description(self) -> str:
+        """What Φ is, in one line (stored in cards and reports)."""
+        return (f"SR-LASSO, W={type(self.W).__name__}, lam={self.lam:g}, tol={self.tol:g}")
+
     def forward(self, y: torch.Tensor) -> torch.Tensor:
-        with torch.no_grad():
-            self.last_result = self._solver(self.operator, y, **self.options)
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # the result keeps the status
+            self.last_result = sr_lasso(self.operator, y, lam=self.lam, W=self.W, tol=self.tol,
+                                        max_iter=self.max_iter, **self.options)
         return self.last_result.x
 
     def extra_repr(self) -> str:
@@ -198,12 +210,6 @@ def standard_method(A: LinearOperator, kind: str = "mri", lam: float | None = No
             W = Wavelet(shape, "db4", levels=levels)
         else:
             W = Gradient(shape)
+        W = W.to(module_device(A) or "cpu")  # beside A: Φ runs where A's buffers are
     lam = PRESET_LAMBDA[kind] if lam is None else lam
-    description = f"SR-LASSO, W={type(W).__name__}, lam={lam:g}, tol={tol:g}"
-
-    def run(op: LinearOperator, y: torch.Tensor, **kw) -> SolverResult:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # result keeps the status
-            return sr_lasso(op, y, lam=lam, W=W, tol=tol, max_iter=max_iter, **kw)
-
-    return StandardMethod(A, run, description, **options)
+    return StandardMethod(A, W, lam, tol=tol, max_iter=max_iter, **options)

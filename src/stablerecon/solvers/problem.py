@@ -24,6 +24,8 @@ those coefficients); use small positive weights instead.
 
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -60,7 +62,7 @@ class Problem:
             )
         if not bool(torch.isfinite(self.y).all()):
             raise StableReconError("y contains NaN or Inf; clean the measurements first.")
-        if not (self.lam > 0 and torch.isfinite(torch.tensor(float(self.lam)))):
+        if not (isinstance(self.lam, numbers.Real) and self.lam > 0 and math.isfinite(self.lam)):
             raise StableReconError(f"lam must be a positive finite number, got {self.lam}.")
         if self.kind == "qcbp" and not self.eta >= 0:
             raise StableReconError(
@@ -72,7 +74,7 @@ class Problem:
                 "image shape."
             )
         if self.weights is not None:
-            w = torch.as_tensor(self.weights)
+            w = torch.as_tensor(self.weights, device=self.y.device)
             if tuple(w.shape) != self.coef_shape or bool((w < 0).any()):
                 raise StableReconError(
                     f"weights must be >= 0 with shape {self.coef_shape}, got "

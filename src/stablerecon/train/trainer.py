@@ -26,6 +26,7 @@ import torch
 from stablerecon import metrics
 from stablerecon.data.phantoms import random_ellipses, shepp_logan
 from stablerecon.data.readers import read_image
+from stablerecon.devices import generator, module_device, resolve_device
 from stablerecon.errors import StableReconError
 from stablerecon.nets.registry import build, build_operator, model_state
 from stablerecon.report.files import atomic_write, write_json
@@ -143,14 +144,19 @@ def training_batch(cfg: TrainConfig, epoch: int, step: int,
 
 def measure(cfg: TrainConfig, A, x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     """y = A x (+ noise): relative level ``noise`` for MRI/CT (||e|| = noise·||Ax||), absolute
-    standard deviation ``noise`` (default 0.1) for denoising."""
+    standard deviation ``noise`` (default 0.1) for denoising. The noise is drawn on the
+    generator's device and moved to y's."""
     xin = x.to(torch.complex64) if cfg.modality == "mri" else x
     y = A(xin)
+
+    def draw() -> torch.Tensor:
+        return torch.randn(y.shape, generator=gen, dtype=y.dtype, device=gen.device).to(y.device)
+
     if cfg.modality == "denoise":
         sigma = cfg.noise or 0.1
-        return y + sigma * torch.randn(y.shape, generator=gen, dtype=y.dtype)
+        return y + sigma * draw()
     if cfg.noise > 0:
-        e = torch.randn(y.shape, generator=gen, dtype=y.dtype)
+        e = draw()
         dims = tuple(range(1, y.ndim))
         scale = cfg.noise * torch.linalg.vector_norm(y, dim=dims, keepdim=True)
         y = y + scale * e / torch.linalg.vector_norm(e, dim=dims, keepdim=True)
@@ -158,10 +164,11 @@ def measure(cfg: TrainConfig, A, x: torch.Tensor, gen: torch.Generator) -> torch
 
 
 def validation_set(cfg: TrainConfig, A) -> tuple[torch.Tensor, torch.Tensor]:
-    """The fixed held-out (x, y) pairs: random ellipses from a seed training never uses."""
+    """The fixed held-out (x, y) pairs: random ellipses from a seed training never uses, on
+    A's device. The noise is drawn on the CPU, so the set is the same on every device."""
     x = random_ellipses(cfg.size, count=cfg.validation, seed=VALIDATION_SEED + cfg.seed,
-                        texture=cfg.texture)
-    y = measure(cfg, A, x, torch.Generator().manual_seed(VALIDATION_SEED))
+                        texture=cfg.texture).to(module_device(A) or "cpu")
+    y = measure(cfg, A, x, generator(VALIDATION_SEED))
     return x, y
 
 
@@ -171,6 +178,13 @@ def evaluate(model, x: torch.Tensor, y: torch.Tensor) -> dict[str, float]:
         out = torch.cat([model(y[i:i + 4]) for i in range(0, len(y), 4)])
     return {"psnr": float(np.mean([metrics.psnr(o, t) for o, t in zip(out, x)])),
             "ssim": float(np.mean([metrics.ssim(o, t) for o, t in zip(out, x)]))}
+
+
+def _device_name(device: torch.device) -> str:
+    """The device in words for the card: 'cpu (N threads)' or the GPU's name."""
+    if device.type == "cuda":
+        return f"cuda: {torch.cuda.get_device_name(device)}"
+    return f"{device.type} ({torch.get_num_threads()} threads)"
 
 
 # -- losses -----------------------------------------------------------------------------
@@ -193,21 +207,29 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
 
 
 def train(cfg: TrainConfig, out: str | Path, resume: bool = False, console=None,
-          command: str | None = None) -> dict[str, Any]:
-    """Train ``cfg.net``; write ``<name>.ckpt`` each epoch, then ``<name>.pt`` and
-    ``<name>.json`` (the card) into ``out``. Returns the card."""
+          command: str | None = None, device: str | torch.device = "cpu") -> dict[str, Any]:
+    """Train ``cfg.net`` on ``device`` (``"auto"``: CUDA when present); write ``<name>.ckpt``
+    each epoch, then ``<name>.pt`` and ``<name>.json`` (the card) into ``out``. Returns the
+    card. Initialisation is seeded on the CPU, so it is the same on every device; the
+    training noise is drawn on the device (reproducible per device). A run may be resumed on
+    another device."""
     cfg.check()
+    device = resolve_device(device)
     out = Path(out)
     torch.manual_seed(cfg.seed)
     card = cfg.card()
-    A = build_operator(card["operator"])
-    model = build(card, A)
+    with torch.device("cpu"):  # the initial weights do not depend on the device
+        A = build_operator(card["operator"])
+        model = build(card, A)
+    A, model = A.to(device), model.to(device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     disc = disc_opt = None
     if cfg.net == "dagan":
         from stablerecon.nets.unet import Discriminator
 
-        disc = Discriminator()
+        with torch.device("cpu"):
+            disc = Discriminator()
+        disc = disc.to(device)
         disc_opt = torch.optim.Adam(disc.parameters(), lr=cfg.lr)
     ckpt_path = out / f"{cfg.model_name}.ckpt"
     start_epoch, history, elapsed = 0, [], 0.0
@@ -215,7 +237,12 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, console=None,
         if not ckpt_path.exists():
             raise StableReconError(f"--resume: no checkpoint at {ckpt_path}; run without "
                                    "--resume to start.")
-        state = torch.load(ckpt_path, map_location="cpu", weights_only=False)
+        try:  # weights_only: a checkpoint is data; nothing in it may run code on load
+            state = torch.load(ckpt_path, map_location=device, weights_only=True)
+        except Exception as exc:
+            raise StableReconError(f"--resume: {ckpt_path} is not a checkpoint written by "
+                                   f"'stablerecon train' (or is damaged): {exc}. Remove it and "
+                                   "start again.") from exc
         same = lambda c: {k: v for k, v in c.items() if k not in ("epochs", "time_limit")}  # noqa: E731
         if same(state["config"]) != same(asdict(cfg)):
             raise StableReconError(f"--resume: {ckpt_path} was written with other options "
@@ -243,13 +270,13 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, console=None,
             model.train()
             losses = []
             for step in range(cfg.steps):
-                x = training_batch(cfg, epoch, step, user)
-                gen = torch.Generator().manual_seed(cfg.seed * 7919 + epoch * cfg.steps + step)
+                x = training_batch(cfg, epoch, step, user).to(device)
+                gen = generator(cfg.seed * 7919 + epoch * cfg.steps + step, device)
                 y = measure(cfg, A, x, gen)
                 out_img = model(y)
                 loss = _loss(out_img, x)
                 if disc is not None:  # DAGAN: frequency + adversarial terms, then D's step
-                    real_label = torch.ones(len(x))
+                    real_label = torch.ones(len(x), device=device)
                     adv = torch.nn.functional.binary_cross_entropy_with_logits(
                         disc(out_img), real_label)
                     loss = loss + 0.1 * _frequency_loss(out_img, x) + 1e-3 * adv
@@ -258,9 +285,9 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, console=None,
                 opt.step()
                 if disc is not None:
                     d_loss = (torch.nn.functional.binary_cross_entropy_with_logits(
-                        disc(x.to(torch.complex64)), torch.ones(len(x)))
+                        disc(x.to(torch.complex64)), real_label)
                         + torch.nn.functional.binary_cross_entropy_with_logits(
-                        disc(out_img.detach()), torch.zeros(len(x))))
+                        disc(out_img.detach()), torch.zeros(len(x), device=device)))
                     disc_opt.zero_grad()
                     d_loss.backward()
                     disc_opt.step()
@@ -305,6 +332,7 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, console=None,
                               f"seed={VALIDATION_SEED}+seed, texture={cfg.texture:g})",
                        **(history[-1] if history else {})},
         "history": history,
+        "device": _device_name(device),
         "torch": torch.__version__,
     })
     write_json(out / f"{cfg.model_name}.json", card)
