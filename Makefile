@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/solvers.py
 	$(PY) benchmarks/firenet.py
 	$(PY) benchmarks/lambda_choice.py
+	$(PY) benchmarks/gpu.py
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache

@@ -1,6 +1,5 @@
 """The instability test finds worst cases; on a linear Ψ it finds σ_max(MA)."""
 
-import numpy as np
 import pytest
 import torch
 

@@ -108,7 +108,7 @@ def kernel(model: Any, A: LinearOperator, x: torch.Tensor, z: torch.Tensor | Non
     result.images.update(x=x, x_prime=x2, z=z, psi_x=out, psi_x_prime=out2)
     result.figures = [
         Figure("false-positive-negative", [[x, x2, out, out2]],
-               [["x", "x' = x + z (z in ker A)", f"Ψ(Ax): misses z? (false neg.)",
+               [["x", "x' = x + z (z in ker A)", "Ψ(Ax): misses z? (false neg.)",
                  f"Ψ(Ax + e), ||e|| = {metrics['measurement_gap_rel']:.1e}·||Ax|| (false pos.)"]],
                suptitle="Same measurements, different images"),
         Figure("hallucination", [[maps[k][0] for k in maps]],

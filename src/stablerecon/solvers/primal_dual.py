@@ -155,7 +155,6 @@ def primal_dual(
         return 0.99 / (norm_k * w), 0.99 * w / norm_k
 
     tau, sigma = steps(omega)
-    y = problem.y
     x = problem.zeros() if x0 is None else x0.to(problem.dtype).clone()
     ax, wx = A(x), problem.transform(x)
     p = torch.zeros_like(ax)
