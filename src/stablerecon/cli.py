@@ -254,7 +254,9 @@ def train_command(
     angles: int = typer.Option(50, help="CT: number of angles."),
     texture: float = typer.Option(0.0, help="Share of phantom ellipses filled with fine "
                                             "stripes (training and validation)."),
-    data: Optional[Path] = typer.Option(None, help="Folder of extra training images."),
+    data: Optional[str] = typer.Option(None, help="'brain' (slices of the MNI152 template, "
+                                                   "test slices held out), or a folder of "
+                                                   "extra training images (with phantoms)."),
     validation: int = typer.Option(8, help="Held-out phantoms for validation each epoch."),
     time_limit: Optional[float] = typer.Option(None, help="Stop after this many seconds."),
     name: Optional[str] = typer.Option(None, help="Model name (default modality-net)."),
@@ -274,7 +276,9 @@ def train_command(
     torch.set_num_threads(threads or os.cpu_count() or 1)
     cfg = TrainConfig(net=net, size=size, epochs=epochs, steps=steps, batch=batch, lr=lr,
                       seed=seed, noise=noise, rate=rate, pattern=pattern, angles=angles,
-                      texture=texture, data_dir=None if data is None else str(data),
+                      texture=texture,
+                      data_dir=None if data in (None, "brain", "phantoms") else data,
+                      dataset="brain" if data == "brain" else "phantoms",
                       validation=validation, time_limit=time_limit, name=name)
     try:
         card = train(cfg, out, resume=resume, console=console, device=device)

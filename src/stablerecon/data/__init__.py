@@ -1,12 +1,14 @@
-"""Test objects and images: generated phantoms, images bundled with installed packages,
-and readers for user data (PNG/TIFF, NPY, DICOM, NIfTI, fastMRI HDF5)."""
+"""Test objects and images: generated phantoms, slices of a real brain (the MNI152 template
+inside nilearn), images bundled with installed packages, and readers for user data (PNG/TIFF, NPY, DICOM, NIfTI, fastMRI HDF5)."""
 
+from stablerecon.data.brain import brain_slices
 from stablerecon.data.bundled import available, load
 from stablerecon.data.phantoms import random_ellipses, shepp_logan, sparse_vector
 from stablerecon.data.readers import Image, normalise, read_image
 
 __all__ = [
     "Image",
+    "brain_slices",
     "available",
     "load",
     "normalise",

@@ -1,7 +1,7 @@
 """Forward maps A and sparsifying transforms W, all following one LinearOperator protocol."""
 
 from stablerecon.operators import sampling
-from stablerecon.operators.base import AdjointCheck, LinearOperator, stack
+from stablerecon.operators.base import AdjointCheck, LinearOperator, RealInput, stack
 from stablerecon.operators.fourier import SubsampledFourier
 from stablerecon.operators.gradient import Gradient
 from stablerecon.operators.matrix import Identity, Matrix, dct_rows, gaussian
@@ -15,6 +15,7 @@ __all__ = [
     "LinearOperator",
     "Matrix",
     "Radon",
+    "RealInput",
     "SubsampledFourier",
     "Wavelet",
     "dct_rows",

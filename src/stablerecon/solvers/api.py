@@ -8,7 +8,7 @@ import torch
 
 from stablerecon.devices import module_device
 from stablerecon.errors import StableReconError
-from stablerecon.operators.base import LinearOperator, batch_norm
+from stablerecon.operators.base import LinearOperator, RealInput, batch_norm
 from stablerecon.solvers.primal_dual import primal_dual
 from stablerecon.solvers.problem import Problem
 from stablerecon.solvers.proximal_gradient import proximal_gradient
@@ -139,7 +139,9 @@ class StandardMethod(torch.nn.Module):
 
     .. math:: \Phi(y) \in \arg\min_z \lambda\|Wz\|_1 + \|Az - y\|_2,
 
-    to the certified tolerance ``tol`` (torch in, torch out). ``operator``, ``W`` and ``lam``
+    to the certified tolerance ``tol`` (torch in, torch out); with ``real`` the unknown z is
+    constrained real (:class:`~stablerecon.operators.RealInput`: the fair Φ for magnitude
+    images, whose k-space is conjugate-symmetric). ``operator``, ``W``, ``lam`` and ``real``
     are attributes; A and W are submodules, so ``phi.to(device)`` moves both. The last
     :class:`SolverResult` is kept in ``last_result`` so audits can report its certificate.
     Not differentiable (the audits attack networks, and apply the same perturbation to Φ).
@@ -147,11 +149,12 @@ class StandardMethod(torch.nn.Module):
     """
 
     def __init__(self, operator: LinearOperator, W: LinearOperator | None, lam: float,
-                 tol: float = 1e-4, max_iter: int = 2000, **options):
+                 tol: float = 1e-4, max_iter: int = 2000, real: bool = False, **options):
         super().__init__()
         self.operator = operator
         self.W = W
         self.lam = float(lam)
+        self.real = bool(real)
         self.tol = tol
         self.max_iter = max_iter
         self.options = options
@@ -160,12 +163,14 @@ class StandardMethod(torch.nn.Module):
     @property
     def description(self) -> str:
         """What Φ is, in one line (stored in cards and reports)."""
-        return (f"SR-LASSO, W={type(self.W).__name__}, lam={self.lam:g}, tol={self.tol:g}")
+        return (f"SR-LASSO{' (x real)' if self.real else ''}, W={type(self.W).__name__}, "
+                f"lam={self.lam:g}, tol={self.tol:g}")
 
     def forward(self, y: torch.Tensor) -> torch.Tensor:
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # the result keeps the status
-            self.last_result = sr_lasso(self.operator, y, lam=self.lam, W=self.W, tol=self.tol,
+            A = RealInput(self.operator) if self.real else self.operator
+            self.last_result = sr_lasso(A, y, lam=self.lam, W=self.W, tol=self.tol,
                                         max_iter=self.max_iter, **self.options)
         return self.last_result.x
 
@@ -185,14 +190,16 @@ LAMBDA_GRID = (1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1)
 
 def standard_method(A: LinearOperator, kind: str = "mri", lam: float | None = None,
                     W: LinearOperator | None = None, tol: float = 1e-4,
-                    max_iter: int = 2000, **options) -> StandardMethod:
+                    max_iter: int = 2000, real: bool = False, **options) -> StandardMethod:
     """The lecture's "state-of-the-art standard method" Φ for a modality, as a callable.
 
     * ``"mri"``: SR-LASSO with orthogonal db4 wavelets (up to 4 levels);
     * ``"ct"``: SR-LASSO with the gradient (TV), a non-unitary W, so plain PDHG;
     * ``"denoise"``: SR-LASSO with the gradient (TV) and A = identity.
 
-    λ defaults to :data:`PRESET_LAMBDA` for images with values in about [0, 1].
+    λ defaults to :data:`PRESET_LAMBDA` for images with values in about [0, 1]. ``real``
+    constrains the reconstruction to be real (for MRI of magnitude images; the other
+    modalities are real already).
     """
     from stablerecon.operators import Gradient, Wavelet
 
@@ -212,4 +219,4 @@ def standard_method(A: LinearOperator, kind: str = "mri", lam: float | None = No
             W = Gradient(shape)
         W = W.to(module_device(A) or "cpu")  # beside A: Φ runs where A's buffers are
     lam = PRESET_LAMBDA[kind] if lam is None else lam
-    return StandardMethod(A, W, lam, tol=tol, max_iter=max_iter, **options)
+    return StandardMethod(A, W, lam, tol=tol, max_iter=max_iter, real=real, **options)

@@ -96,7 +96,7 @@ class Problem:
         """Dtype of the unknown: complex if A needs it or y is complex."""
         real = self.y.real.dtype if self.y.is_complex() else self.y.dtype
         dt = self.A.input_dtype(real)
-        if self.y.is_complex() and not dt.is_complex:
+        if self.y.is_complex() and not dt.is_complex and not getattr(self.A, "real_domain", False):
             dt = torch.complex128 if real == torch.float64 else torch.complex64
         return dt
 

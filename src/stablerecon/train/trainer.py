@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from stablerecon import metrics
+from stablerecon.data.brain import brain_batch, brain_slices, split_indices
 from stablerecon.data.phantoms import random_ellipses, shepp_logan
 from stablerecon.data.readers import read_image
 from stablerecon.devices import generator, module_device, resolve_device
@@ -40,6 +41,8 @@ NETWORKS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "dncnn": ("dncnn", "denoise", {"depth": 8, "width": 32}),
 }
 VALIDATION_SEED = 1_000_003  # held-out phantoms: never drawn in training (other seeds)
+#: where the training images come from: generated phantoms, or slices of the MNI152 brain
+DATASETS = ("phantoms", "brain")
 
 
 @dataclass
@@ -59,6 +62,7 @@ class TrainConfig:
     angles: int = 50
     texture: float = 0.0
     data_dir: str | None = None
+    dataset: str = "phantoms"
     validation: int = 8
     time_limit: float | None = None
     name: str | None = None
@@ -82,6 +86,12 @@ class TrainConfig:
             raise StableReconError("--noise must be ≥ 0 and --lr > 0.")
         if self.data_dir is not None and not Path(self.data_dir).is_dir():
             raise StableReconError(f"--data {self.data_dir}: not a folder of images.")
+        if self.dataset not in DATASETS:
+            raise StableReconError(f"unknown dataset {self.dataset!r}; choose one of "
+                                   f"{DATASETS} (or a folder of images with --data).")
+        if self.dataset == "brain" and self.data_dir is not None:
+            raise StableReconError("--data brain trains on the brain slices alone; a folder "
+                                   "of user images goes with the phantoms.")
 
     @property
     def modality(self) -> str:
@@ -127,9 +137,12 @@ def _user_images(cfg: TrainConfig) -> list[torch.Tensor]:
 def training_batch(cfg: TrainConfig, epoch: int, step: int,
                    user: list[torch.Tensor]) -> torch.Tensor:
     """Ground-truth images (batch, size, size) for one step, a function of (seed, epoch, step):
-    random ellipses; one in eight replaced by a Shepp–Logan variant (flipped, rotated,
-    rescaled) or, when given, a user image."""
+    random ellipses, one in eight replaced by a Shepp–Logan variant (flipped, rotated,
+    rescaled) or, when given, a user image; or (``dataset="brain"``) augmented training
+    slices of the MNI152 brain (:func:`stablerecon.data.brain.brain_batch`)."""
     seed = (cfg.seed * 1_000_003 + epoch) * 10_007 + step
+    if cfg.dataset == "brain":
+        return brain_batch(cfg.size, cfg.batch, seed)
     x = random_ellipses(cfg.size, count=cfg.batch, seed=seed, texture=cfg.texture)
     rng = np.random.default_rng(seed)
     for i in range(cfg.batch):
@@ -164,10 +177,15 @@ def measure(cfg: TrainConfig, A, x: torch.Tensor, gen: torch.Generator) -> torch
 
 
 def validation_set(cfg: TrainConfig, A) -> tuple[torch.Tensor, torch.Tensor]:
-    """The fixed held-out (x, y) pairs: random ellipses from a seed training never uses, on
-    A's device. The noise is drawn on the CPU, so the set is the same on every device."""
-    x = random_ellipses(cfg.size, count=cfg.validation, seed=VALIDATION_SEED + cfg.seed,
-                        texture=cfg.texture).to(module_device(A) or "cpu")
+    """The fixed held-out (x, y) pairs, on A's device: random ellipses from a seed training
+    never uses, or (``dataset="brain"``) the brain's test slices. The noise is drawn on the
+    CPU, so the set is the same on every device."""
+    if cfg.dataset == "brain":
+        x = brain_slices(cfg.size, "test")
+    else:
+        x = random_ellipses(cfg.size, count=cfg.validation, seed=VALIDATION_SEED + cfg.seed,
+                            texture=cfg.texture)
+    x = x.to(module_device(A) or "cpu")
     y = measure(cfg, A, x, generator(VALIDATION_SEED))
     return x, y
 
@@ -178,6 +196,33 @@ def evaluate(model, x: torch.Tensor, y: torch.Tensor) -> dict[str, float]:
         out = torch.cat([model(y[i:i + 4]) for i in range(0, len(y), 4)])
     return {"psnr": float(np.mean([metrics.psnr(o, t) for o, t in zip(out, x)])),
             "ssim": float(np.mean([metrics.ssim(o, t) for o, t in zip(out, x)]))}
+
+
+_DESCRIBE = {"phantoms": "random ellipse phantoms (+ Shepp-Logan variants)",
+             "brain": "augmented axial slices of the MNI152 2009a T1 brain template"}
+
+
+def _data_record(cfg: TrainConfig) -> dict[str, Any]:
+    """What the card says about the data: the recipe, the split and the validation set."""
+    if cfg.dataset == "brain":
+        train_idx = split_indices("train", "axial")
+        return {"data_recipe": "brain_batch(size, batch, seed=(seed*1000003+epoch)*10007+step): "
+                               "a training slice or one interpolated between two neighbouring "
+                               "training slices, randomly flipped, rotated ±10°, zoomed "
+                               "0.9-1.1, shifted ±4%, intensity 0.8-1.0 "
+                               "(stablerecon.data.brain)",
+                "data_split": {"source": "nilearn: mni_icbm152_t1_tal_nlin_sym_09a_converted",
+                               "orientation": "axial",
+                               "train_slices": [train_idx[0], train_idx[-1]],
+                               "train_count": len(train_idx),
+                               "test_slices": split_indices("test", "axial"),
+                               "guard": "5 slices each side of the test block unused"},
+                "validation_set": "brain_slices(size, 'test'): axial slices 95-104"}
+    return {"data_recipe": "random_ellipses(size, count=batch, seed=(seed*1000003+epoch)*10007"
+                           "+step, texture=texture); 1 in 8 replaced by a rotated/flipped/"
+                           "rescaled Shepp-Logan (or user image)",
+            "validation_set": f"random_ellipses(size, count={cfg.validation}, "
+                              f"seed={VALIDATION_SEED}+seed, texture={cfg.texture:g})"}
 
 
 def _device_name(device: torch.device) -> str:
@@ -318,18 +363,15 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, console=None,
     atomic_write(out / weights, lambda p: torch.save(model_state(model), p))
     card.update({
         "description": f"{cfg.net} for {cfg.modality}, {cfg.size}x{cfg.size}, trained on "
-                       "random ellipse phantoms (+ Shepp-Logan variants) by stablerecon train.",
+                       f"{_DESCRIBE[cfg.dataset]} by stablerecon train.",
         "weights": weights,
         "train_command": command or "stablerecon train " + " ".join(map(shlex.quote, sys.argv[2:])),
         "config": asdict(cfg),
-        "data_recipe": "random_ellipses(size, count=batch, seed=(seed*1000003+epoch)*10007+step, "
-                       "texture=texture); "
-                       "1 in 8 replaced by a rotated/flipped/rescaled Shepp-Logan (or user image)",
+        **_data_record(cfg),
         "training_time_s": history[-1]["elapsed_s"] if history else 0.0,
         "stopped_by_time_limit": stopped,
         "epochs_done": len(history),
-        "validation": {"set": f"random_ellipses(size, count={cfg.validation}, "
-                              f"seed={VALIDATION_SEED}+seed, texture={cfg.texture:g})",
+        "validation": {"set": _data_record(cfg)["validation_set"],
                        **(history[-1] if history else {})},
         "history": history,
         "device": _device_name(device),
