@@ -247,6 +247,8 @@ def train_command(
     steps: int = typer.Option(50, help="Optimiser steps per epoch."),
     batch: int = typer.Option(4, help="Images per step."),
     lr: float = typer.Option(1e-3, help="Adam learning rate."),
+    lr_schedule: str = typer.Option("constant", help="constant | cosine (decay to 0 over "
+                                                     "epochs × steps)."),
     seed: int = typer.Option(0, help="Seed for data, noise and initialisation."),
     noise: float = typer.Option(0.0, help="Relative measurement noise (denoise: σ, default 0.1)."),
     rate: float = typer.Option(0.25, help="MRI sampling rate."),
@@ -275,6 +277,7 @@ def train_command(
 
     torch.set_num_threads(threads or os.cpu_count() or 1)
     cfg = TrainConfig(net=net, size=size, epochs=epochs, steps=steps, batch=batch, lr=lr,
+                      lr_schedule=lr_schedule,
                       seed=seed, noise=noise, rate=rate, pattern=pattern, angles=angles,
                       texture=texture,
                       data_dir=None if data in (None, "brain", "phantoms") else data,

@@ -55,6 +55,7 @@ class TrainConfig:
     steps: int = 50
     batch: int = 4
     lr: float = 1e-3
+    lr_schedule: str = "constant"
     seed: int = 0
     noise: float = 0.0
     rate: float = 0.25
@@ -82,6 +83,9 @@ class TrainConfig:
             raise StableReconError(f"--rate must be in (0, 1], got {self.rate}.")
         if not 0 <= self.texture <= 1:
             raise StableReconError(f"--texture is a probability in [0, 1], got {self.texture}.")
+        if self.lr_schedule not in ("constant", "cosine"):
+            raise StableReconError(f"--lr-schedule must be 'constant' or 'cosine', got "
+                                   f"{self.lr_schedule!r}.")
         if self.noise < 0 or self.lr <= 0:
             raise StableReconError("--noise must be ≥ 0 and --lr > 0.")
         if self.data_dir is not None and not Path(self.data_dir).is_dir():
@@ -328,6 +332,10 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, console=None,
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
+                if cfg.lr_schedule == "cosine":  # lr(t) = lr (1 + cos(π t / T)) / 2, T = all steps
+                    t_done = epoch * cfg.steps + step + 1
+                    for group in opt.param_groups:
+                        group["lr"] = 0.5 * cfg.lr * (1 + math.cos(math.pi * t_done / total_steps))
                 if disc is not None:
                     d_loss = (torch.nn.functional.binary_cross_entropy_with_logits(
                         disc(x.to(torch.complex64)), real_label)
