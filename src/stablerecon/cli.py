@@ -29,6 +29,8 @@ def demo(
     out: Path = typer.Option(Path("out"), help="Folder for the report, figures and metrics."),
     quick: bool = typer.Option(False, help="Shorter searches (a check, not the report)."),
     seed: int = typer.Option(0, help="Seed for the searches."),
+    image: str = typer.Option("brain", help="brain (a held-out MNI152 slice) or phantom "
+                                            "(Shepp–Logan)."),
     device: str = typer.Option("auto", help="cpu, cuda, cuda:N or auto (CUDA when "
                                             "available)."),
 ) -> None:
@@ -36,7 +38,8 @@ def demo(
     from stablerecon.demo import run_demo
 
     try:
-        result = run_demo(out, quick=quick, seed=seed, console=console, device=device)
+        result = run_demo(out, quick=quick, seed=seed, console=console, device=device,
+                          image=image)
     except StableReconError as exc:
         _fail(exc)
     console.print(f"[green]wrote[/] {', '.join(str(p) for p in result['files'])}")
@@ -47,7 +50,8 @@ def demo(
 def audit_command(
     model: str = typer.Argument(..., help="Registry name, card .json from 'stablerecon train', "
                                           "TorchScript file or python:module:fn."),
-    image: str = typer.Option("phantom", help="Bundled image name, 'phantom', "
+    image: str = typer.Option("phantom", help="Bundled image name, 'phantom', 'brain[:K]' "
+                                              "(held-out slice K = 95..104), "
                                               "'ellipses:SEED[:TEXTURE]' or a file."),
     tests: str = typer.Option("instability,noise,kernel",
                               help="Comma-separated: instability, noise, curve, more_samples, "
@@ -96,6 +100,16 @@ def audit_command(
                 raise StableReconError(f"--image {image}: write ellipses:SEED or "
                                        "ellipses:SEED:TEXTURE (an integer, a share in [0, 1]).")
             x = random_ellipses(size[0], seed=seed_img, texture=texture)[0]
+        elif image == "brain" or image.startswith("brain:"):
+            from stablerecon.data import brain
+
+            test = brain.split_indices("test")
+            try:
+                k = int(image.split(":")[1]) if ":" in image else 100
+                x = brain.brain_slices(size[0], "test")[test.index(k)]
+            except ValueError:
+                raise StableReconError(f"--image {image}: write brain or brain:K with K one of "
+                                       f"the held-out slices {test[0]}..{test[-1]}.")
         elif Path(image).exists():
             x = read_image(image).x
         else:

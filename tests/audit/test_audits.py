@@ -17,6 +17,11 @@ def test_worst_case_beats_random_on_a_linear_reconstructor(mri32, linear_recon):
     assert m["psi"]["1"]["worst_change_rel"] <= m["psi"]["20"]["worst_change_rel"] \
         <= m["psi"]["100"]["worst_change_rel"]
     assert m["ratio_worst_case_to_worst_random"] > 1.0
+    # PSNR lost by the worst random draw: never negative for the worst of more draws,
+    # and below what the worst case costs
+    drops = [m["psi"][k]["worst_psnr_drop"] for k in ("1", "20", "100")]
+    assert drops == sorted(drops) and drops[-1] < worst.metrics["perturbations"][0]["psi"][
+        "psnr_drop"]
 
 
 def test_phi_ratio_under_the_same_r(mri32, linear_recon):
@@ -28,6 +33,7 @@ def test_phi_ratio_under_the_same_r(mri32, linear_recon):
     assert m["phi_change_rel_under_worst_case"] == pytest.approx(m["worst_case_change_rel"])
     assert m["phi_ratio_worst_case_to_worst_random"] == pytest.approx(
         m["ratio_worst_case_to_worst_random"])
+    assert m["phi"]["20"]["worst_psnr_drop"] == pytest.approx(m["psi"]["20"]["worst_psnr_drop"])
 
 
 def test_noise_needs_a_size(mri32, linear_recon):

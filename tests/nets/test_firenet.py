@@ -139,3 +139,37 @@ def test_bad_input():
         FIRENET(A, theta=1.0)
     with pytest.raises(StableReconError, match="expected"):
         FIRENET(A)(torch.zeros(5, dtype=torch.complex64))
+
+
+def test_auto_depth_reaches_the_minimiser_where_a_fixed_p_stalls():
+    """The example of the issue: FIRENET(A, lam=0.1) on a Gaussian 60×160, 6-sparse problem.
+    p = 20 stalls away from the SR-LASSO minimiser; the default (inner="auto") chooses a
+    larger p from the problem and gets there."""
+    import warnings
+
+    A = sr.operators.gaussian(60, 160, seed=0)
+    y = A(sr.data.sparse_vector(160, 6, seed=0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        ref = sr.solvers.sr_lasso(A, y, lam=0.1, tol=1e-13, max_iter=200_000).x
+    auto, fixed = FIRENET(A, lam=0.1), FIRENET(A, lam=0.1, inner=20)
+    with torch.no_grad():
+        out_auto, out_fixed = auto(y), fixed(y)
+    dist = lambda out: float((out - ref).norm() / ref.norm())  # noqa: E731
+    assert dist(out_fixed) > 1e-2
+    assert auto.inner > 20 and not auto.needs_calibration
+    assert dist(out_auto) < 1e-6
+    with torch.no_grad():  # chosen once: later calls use the same network
+        auto(2 * y)
+    assert auto.inner == auto.calibrate(y)
+
+
+def test_calibration_says_when_nothing_converges():
+    A = sr.operators.gaussian(60, 160, seed=0)
+    y = A(sr.data.sparse_vector(160, 6, seed=0))
+    net = FIRENET(A, lam=0.1, restarts=3, eps0=float(y.norm()))
+    with pytest.raises(StableReconError, match="not chosen yet"):
+        net.lipschitz_bound()
+    with pytest.warns(RuntimeWarning, match="may not converge"):
+        assert net.calibrate(y, max_inner=40) == 40
+    assert net.lipschitz_bound() > 0

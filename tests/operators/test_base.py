@@ -70,3 +70,16 @@ def test_bad_input_is_named(bad, match):
 def test_compose_shape_mismatch():
     with pytest.raises(sr.StableReconError, match="cannot compose"):
         sr.operators.Identity((3,)) @ sr.operators.Identity((4,))
+
+
+def test_real_input_is_the_adjoint_for_real_images():
+    import stablerecon as sr
+
+    mask = sr.operators.sampling.variable_density((16, 16), 0.3, seed=1)
+    A = sr.operators.SubsampledFourier((16, 16), mask)
+    R = sr.operators.RealInput(A)
+    assert R.input_dtype(torch.float64) == torch.float64
+    assert R.check_adjoint(torch.float64).passed
+    x = torch.randn(16, 16, dtype=torch.float64)
+    assert torch.allclose(R(x), A(x.to(torch.complex128)))
+    assert R.H(R(x)).dtype == torch.float64

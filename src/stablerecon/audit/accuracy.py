@@ -42,7 +42,7 @@ def accuracy(model: Any, A: LinearOperator, x: torch.Tensor, detail: Any = "text
     """Smallest amplitude of ``detail`` that Φ recovers (correlation ≥ ``threshold`` in the
     detail's region), by bisection in log scale over ``amplitude_range``; then Ψ at it."""
     psi = as_reconstructor(model)
-    phi_r = default_phi(A, phi)
+    phi_r = default_phi(A, phi, x)
     if phi_r is None:
         raise StableReconError("the accuracy test needs the standard method Φ: pass phi= for "
                                "this operator.")

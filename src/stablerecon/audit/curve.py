@@ -37,7 +37,7 @@ def curve(model: Any, A: LinearOperator, x: torch.Tensor,
     plus PSNR/SSIM; Φ gets the Gaussian e and Ψ's worst-case e (Φ is not differentiable, so
     its own worst case is not searched: its curve is a lower bound of its worst case)."""
     psi = as_reconstructor(model)
-    phi_r = default_phi(A, phi)
+    phi_r = default_phi(A, phi, x)
     x = input_image(A, x, psi)
     gen = generator(seed, x.device)
     with torch.no_grad():

@@ -106,7 +106,7 @@ def instability(model: Any, A: LinearOperator, x: torch.Tensor,
     unperturbed qualities ``psi_clean`` and ``phi_clean``.
     """
     psi = as_reconstructor(model)
-    phi_r = default_phi(A, phi)
+    phi_r = default_phi(A, phi, x)
     x = input_image(A, x, psi)
     if space not in ("image", "measurement"):
         raise StableReconError(f"space must be 'image' or 'measurement', got {space!r}.")

@@ -63,7 +63,7 @@ def kernel(model: Any, A: LinearOperator, x: torch.Tensor, z: torch.Tensor | Non
     max |z| = ``amplitude``, unless given). ``eta`` is the accuracy tolerance of the theorem
     (default 0.25·||z||, so the bound is informative when Ψ is that accurate)."""
     psi = as_reconstructor(model)
-    phi_r = default_phi(A, phi)
+    phi_r = default_phi(A, phi, x)
     x = input_image(A, x, psi)
     if z is None:
         v = make_detail(detail, tuple(A.in_shape)).to(device=x.device, dtype=x.dtype)

@@ -44,7 +44,7 @@ def more_samples(model: Any, x: torch.Tensor,
                 y = A(xin)
                 row = {"rate": rate, "trained_rate": abs(rate - A0.rate) < 1e-3,
                        "psi": quality(psi(y), xin)}
-                phi_r = default_phi(A, phi)
+                phi_r = default_phi(A, phi, x)
                 if phi_r is not None:
                     row["phi"] = quality(phi_r(y), xin)
             rows.append(row)

@@ -7,6 +7,7 @@ from typing import Any, Sequence
 
 import torch
 
+from stablerecon import metrics as quality_metrics  # "metrics" names the result dict here
 from stablerecon.audit.common import (default_phi, input_image, measurements, norm, quality,
                                        random_like, scaled)
 from stablerecon.audit.reconstructor import as_reconstructor
@@ -16,15 +17,16 @@ from stablerecon.errors import StableReconError
 from stablerecon.operators.base import LinearOperator
 
 
-def _changes(recon, A, x, rs, space, base, chunk=10) -> list[float]:
-    out = []
+def _changes(recon, A, x, rs, space, base, chunk=10) -> tuple[list[float], list[float]]:
+    """Output change ||recon(A(x + r)) − base|| and PSNR against x, for each r."""
+    changes, psnrs = [], []
     with torch.no_grad():
         for i in range(0, len(rs), chunk):
             batch = torch.stack(rs[i:i + chunk])
-            y = measurements(A, x, batch, space)
-            res = recon(y) - base
-            out += [norm(v) for v in res]
-    return out
+            out = recon(measurements(A, x, batch, space))
+            changes += [norm(v - base) for v in out]
+            psnrs += [quality_metrics.psnr(v, x) for v in out]
+    return changes, psnrs
 
 
 def noise(model: Any, A: LinearOperator, x: torch.Tensor, r: torch.Tensor | None = None,
@@ -38,7 +40,7 @@ def noise(model: Any, A: LinearOperator, x: torch.Tensor, r: torch.Tensor | None
     the result states the ratio worst-case / worst-random, for Ψ and (over Φ's draws) for Φ
     under the same r."""
     psi = as_reconstructor(model)
-    phi_r = default_phi(A, phi)
+    phi_r = default_phi(A, phi, x)
     x = input_image(A, x, psi)
     if worst_case is not None:
         j = len(worst_case.metrics["perturbations"])
@@ -61,14 +63,16 @@ def noise(model: Any, A: LinearOperator, x: torch.Tensor, r: torch.Tensor | None
     dtype = y0.dtype if space == "measurement" else x.dtype
     gen = generator(seed, x.device)
     draws = [scaled(random_like(shape, dtype, gen), radius) for _ in range(max(K))]
-    psi_changes = _changes(psi, A, x, draws, space, base)
+    psi_changes, psi_psnrs = _changes(psi, A, x, draws, space, base)
+    psi_clean = quality_metrics.psnr(base, x)
     metrics: dict[str, Any] = {"model": psi.name, "space": space, "r_rel": radius / scale,
                                "K": list(K), "psi": {}, "phi": {}}
     base_norm = max(norm(base), 1e-300)
     for k in K:
         worst = max(range(k), key=lambda i: psi_changes[i])
         metrics["psi"][str(k)] = {"worst_change_rel": psi_changes[worst] / base_norm,
-                                  "index": worst}
+                                  "index": worst,
+                                  "worst_psnr_drop": psi_clean - min(psi_psnrs[:k])}
     worst_all = max(range(max(K)), key=lambda i: psi_changes[i])
     result = AuditResult("noise", metrics, seed=seed)
     with torch.no_grad():
@@ -78,11 +82,14 @@ def noise(model: Any, A: LinearOperator, x: torch.Tensor, r: torch.Tensor | None
                                       f"{metrics['psi']['worst_quality']['psnr']:.1f} dB"]]
     if phi_r is not None:
         n_phi = min(phi_K, max(K))
-        phi_changes = _changes(phi_r, A, x, draws[:n_phi], space, phi_base, chunk=n_phi)
+        phi_changes, phi_psnrs = _changes(phi_r, A, x, draws[:n_phi], space, phi_base,
+                                          chunk=n_phi)
         phi_norm = max(norm(phi_base), 1e-300)
+        phi_clean = quality_metrics.psnr(phi_base, x)
         for k in K:
             if k <= n_phi:
-                metrics["phi"][str(k)] = {"worst_change_rel": max(phi_changes[:k]) / phi_norm}
+                metrics["phi"][str(k)] = {"worst_change_rel": max(phi_changes[:k]) / phi_norm,
+                                          "worst_psnr_drop": phi_clean - min(phi_psnrs[:k])}
         metrics["phi"]["evaluated"] = n_phi
         worst_phi_random = max(phi_changes) / phi_norm
     if worst_case is not None:

@@ -131,6 +131,15 @@ def brain_slices(size: int = 128, split: str = "test", orientation: str = "axial
     return torch.as_tensor(out, dtype=dtype, device=device)
 
 
+def held_out_slice(index: int = 100, orientation: str = "axial") -> np.ndarray:
+    """One test slice at the template's resolution (zero-padded square, max 1)."""
+    if index not in split_indices("test", orientation):
+        raise StableReconError(f"slice {index} is not a held-out {orientation} slice; choose "
+                               f"one of {split_indices('test', orientation)}.")
+    sl = _slice(_volume(), AXES[orientation], index)
+    return _square(sl, max(sl.shape))
+
+
 def augment(x: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
     """Random flip, rotation (±10°), zoom (0.9–1.1), shift (±4 %) and intensity scale
     (0.8–1.0) of each image of a batch ``(B, H, W)``, one bilinear resampling each."""

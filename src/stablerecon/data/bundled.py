@@ -1,8 +1,8 @@
 """Images that ship inside installed packages (no download needed).
 
 scikit-image's bundled test images (those that need no download), pydicom's test files
-(MR_small.dcm 64², CT_small.dcm 128²) and nibabel's test NIfTI volumes, plus the
-generated Shepp–Logan phantom.
+(MR_small.dcm 64², CT_small.dcm 128²), nibabel's test NIfTI volumes, a held-out slice of the
+MNI152 brain template inside nilearn (``"brain"``), plus the generated Shepp–Logan phantom.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from skimage.transform import resize
 
+from stablerecon.data.brain import held_out_slice
 from stablerecon.data.phantoms import shepp_logan
 from stablerecon.data.readers import Image, normalise, read_image
 from stablerecon.errors import StableReconError
@@ -47,6 +48,8 @@ def _sources() -> dict[str, Callable[[], tuple[np.ndarray, str] | Path]]:
     out["ct_small"] = lambda: _pydicom_file("CT_small.dcm")
     out["nifti_anatomical"] = lambda: _nibabel_file("anatomical.nii")
     out["nifti_example4d"] = lambda: _nibabel_file("example4d.nii.gz")
+    out["brain"] = lambda: (held_out_slice(), "MNI152 2009a T1 template (nilearn), axial "
+                                              "slice 100 (test split of brain_slices)")
     return out
 
 

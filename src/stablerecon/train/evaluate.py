@@ -14,17 +14,22 @@ from stablerecon.train.trainer import TrainConfig, evaluate, validation_set
 
 def compare_with_standard(model: torch.nn.Module, card: dict[str, Any],
                           lambdas: Sequence[float] | None = LAMBDA_GRID,
-                          max_iter: int = 2000, tol: float = 1e-4) -> dict[str, Any]:
+                          max_iter: int = 2000, tol: float = 1e-4,
+                          real: bool | None = None) -> dict[str, Any]:
     """Mean PSNR/SSIM of Ψ and of Φ (SR-LASSO for the modality) on the card's validation
     phantoms, same measurements for both. Φ gets every λ of ``lambdas`` and is reported at
     the best (an oracle choice on the validation set itself, so the comparison favours Φ);
-    ``lambdas=None`` uses the modality's preset only."""
+    ``lambdas=None`` uses the modality's preset only. ``real`` (default: for MRI) constrains
+    Φ's reconstruction to be real, as every training image is (cards say which Φ in
+    ``phi_method``; cards shipped before this option were compared with a complex Φ)."""
     cfg = TrainConfig(**{k: v for k, v in card["config"].items()})
+    if real is None:
+        real = cfg.modality == "mri"
     A = build_operator(card["operator"])
     x, y = validation_set(cfg, A)
     by_lambda = {}
     for lam in lambdas or [PRESET_LAMBDA[cfg.modality]]:
-        phi = standard_method(A, cfg.modality, lam=lam, tol=tol, max_iter=max_iter)
+        phi = standard_method(A, cfg.modality, lam=lam, tol=tol, max_iter=max_iter, real=real)
         by_lambda[lam] = (evaluate(phi, x, y), phi.description)
     best = max(by_lambda, key=lambda lam: by_lambda[lam][0]["psnr"])
     return {"count": len(x), "psi": evaluate(model, x, y), "phi": by_lambda[best][0],
