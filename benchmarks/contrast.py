@@ -9,7 +9,8 @@ then at ||r|| = δ||x||, for each slice,
 * the worst of ``--random`` Gaussian r of the same norm: PSNR lost for Ψ and (over
   ``--phi-random`` draws) for Φ, hence each method's worst-case / worst-random ratio;
 * FIRENET's own worst case at the same norm (``--firenet-slices`` slices, ``--firenet-steps``
-  ascent steps: it is 320 layers deep), its PSNR and its certified Lipschitz bound.
+  ascent steps: it is 320 layers deep), its PSNR and its certified Lipschitz bound; the
+  FIRENET is the one of the ``--firenet`` card, built for the audited model's operator.
 
 ``acceptance`` compares the medians over slices with the bars of the issue that asked for
 this benchmark; every number is printed, the ones that miss included.
@@ -75,7 +76,9 @@ def main() -> None:
                 nm.get("phi_ratio_worst_case_to_worst_random"),
         })
         print(json.dumps(rows[-1]), flush=True)
-    fire = sr.nets.load(args.firenet, device=device)
+    # FIRENET as its card defines it, for the audited model's operator
+    fire_card = dict(sr.nets.card(args.firenet), operator=sr.nets.card(args.model)["operator"])
+    fire = sr.nets.build(fire_card).to(device).eval()
     fire_rows = []
     for i, x in enumerate(xs[: args.firenet_slices]):
         inst = sr.audit.instability(fire, fire.operator, x, deltas=[args.delta],

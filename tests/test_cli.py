@@ -20,6 +20,11 @@ def test_demo_writes_report_and_metrics(tmp_path):
     assert 0 < lip["gain_found_by_attack"] <= lip["certified_upper_bound"]
     report = (tmp_path / "report.html").read_text()
     assert "Instability test" in report and "<img" in report
+    assert "held-out brain slice" in metrics["image"]
+    numbers = metrics["contrast"]["numbers"]
+    row = metrics["instability"]["cascade"]["perturbations"][-1]
+    assert numbers["psnr_lost_phi"] == row["phi"]["psnr_drop"]
+    assert "What the numbers show" in report and f"{numbers['psnr_lost_psi']:.1f} dB" in report
     assert (tmp_path / "reconstructions.png").stat().st_size > 1000
 
 

@@ -1,9 +1,11 @@
-"""Put trained models into the package registry: ``python -m stablerecon.train.ship DIR``.
+"""Put trained models into the package registry:
+``python -m stablerecon.train.ship DIR [NAME[=SHIPPED_NAME] ...]``.
 
 For each ``<name>.json`` + ``<name>.pt`` in DIR (written by ``stablerecon train``) it measures
 Ψ and Φ (at its best λ of the grid) on the card's held-out validation set
 (:func:`compare_with_standard`), records both in
-the card under ``comparison``, and copies card and weights into ``stablerecon/nets/weights``.
+the card under ``comparison``, and copies card and weights into ``stablerecon/nets/weights``
+(under ``SHIPPED_NAME`` when given; the card then keeps the training name in ``trained_as``).
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from stablerecon.report.files import atomic_write, write_json
 from stablerecon.train.evaluate import compare_with_standard
 
 
-def ship(folder: str | Path, names: list[str] | None = None) -> list[str]:
-    """Ship the models of ``folder`` (all, or ``names``); returns the names shipped."""
+def ship(folder: str | Path, names: dict[str, str] | None = None) -> list[str]:
+    """Ship the models of ``folder`` (all, or those named in ``names``, a map from the
+    training name to the name to ship under); returns the names shipped."""
     folder = Path(folder)
     shipped = []
     for card_path in sorted(folder.glob("*.json")):
@@ -30,6 +33,9 @@ def ship(folder: str | Path, names: list[str] | None = None) -> list[str]:
         model = build(card)
         load_weights(model, folder / card["weights"])
         model.eval()
+        target = (names or {}).get(card["name"], card["name"])
+        if target != card["name"]:
+            card.update(trained_as=card["name"], name=target, weights=f"{target}.pt")
         card["comparison"] = compare_with_standard(model, card)
         print(card["name"], json.dumps(card["comparison"]), flush=True)
         atomic_write(WEIGHTS_DIR / card["weights"], lambda p: torch.save(model_state(model), p))
@@ -39,4 +45,5 @@ def ship(folder: str | Path, names: list[str] | None = None) -> list[str]:
 
 
 if __name__ == "__main__":
-    ship(sys.argv[1], sys.argv[2:] or None)
+    pairs = [arg.split("=", 1) for arg in sys.argv[2:]]
+    ship(sys.argv[1], {p[0]: p[-1] for p in pairs} or None)
