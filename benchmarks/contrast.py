@@ -56,8 +56,8 @@ def main() -> None:
     for i, x in enumerate(xs):
         inst = sr.audit.instability(net, A, x, deltas=[args.delta], steps=args.steps, phi=phi,
                                     seed=i)
-        noise = sr.audit.noise(net, A, x, worst_case=inst, K=(args.random,), phi=phi,
-                               phi_K=args.phi_random, seed=i)
+        noise = sr.audit.noise(net, A, x, worst_case=inst, K=(args.phi_random, args.random),
+                               phi=phi, phi_K=args.phi_random, seed=i)
         row = inst.metrics["perturbations"][0]
         nm = noise.metrics
         rows.append({
@@ -69,8 +69,7 @@ def main() -> None:
             "psi_amplification": row["psi"]["amplification"],
             "phi_amplification": row["phi"]["amplification"],
             "psi_psnr_lost_worst_random": nm["psi"][str(args.random)]["worst_psnr_drop"],
-            "phi_psnr_lost_worst_random": nm["phi"][str(args.phi_random)]["worst_psnr_drop"]
-            if str(args.phi_random) in nm["phi"] else None,
+            "phi_psnr_lost_worst_random": nm["phi"][str(args.phi_random)]["worst_psnr_drop"],
             "psi_ratio_worst_case_to_worst_random_change": nm["ratio_worst_case_to_worst_random"],
             "phi_ratio_worst_case_to_worst_random_change":
                 nm.get("phi_ratio_worst_case_to_worst_random"),
