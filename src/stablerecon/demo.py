@@ -115,7 +115,7 @@ def run_demo(out: Path, quick: bool = False, seed: int = 0,
     xc = x.to(torch.complex64)
     y = A(xc)
     console.print(f"MRI {size}x{size}, variable-density mask, rate {A.rate:.3f}, on {device}")
-    phi = solvers.standard_method(A, "mri", tol=1e-4, max_iter=3000, real=True)
+    phi = solvers.standard_method(A, "mri", tol=1e-4, max_iter=300 if quick else 3000, real=True)
     with torch.no_grad():
         recons = {"A* y (zero-filled)": A.H(y), "Φ: SR-LASSO (certified)": phi(y)}
         cert = phi.last_result.summary()

@@ -87,5 +87,8 @@ def test_bundled_images():
     assert {"camera", "mr_small", "ct_small", "phantom", "nifti_anatomical"} <= set(names)
     img = sr.data.load("ct_small", size=64)
     assert img.x.shape == (64, 64) and img.normalisation["resized_to"] == [64, 64]
+    brain = sr.data.load("brain", size=128)
+    assert "MNI152" in brain.source and float(brain.x.max()) == pytest.approx(1.0)
+    assert torch.allclose(brain.x, sr.data.brain_slices(128, "test")[5], atol=0.05)
     with pytest.raises(sr.StableReconError, match="unknown bundled image"):
-        sr.data.load("brain")
+        sr.data.load("liver")
