@@ -35,6 +35,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/firenet.py
 	$(PY) benchmarks/lambda_choice.py
 	$(PY) benchmarks/gpu.py
+	$(PY) benchmarks/contrast.py
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache
