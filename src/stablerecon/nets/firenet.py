@@ -220,11 +220,11 @@ class FIRENET(OperatorNet):
         return total / inner
 
     def calibrate(self, y: torch.Tensor, tol: float | None = None, max_inner: int = 640) -> int:
-        """Choose p for this problem: the smallest p = 20·2^j whose output on ``y`` agrees
-        with that of 2p to ``tol`` (relative; default 1e-6, or 100 machine epsilons of y's
-        precision if larger). A stalled p disagrees with a larger one, since the stall
-        point depends on p. Keeps and returns p; warns (and keeps ``max_inner``) when no
-        two depths agree."""
+        """Choose p for this problem: the smallest p = inner·2^j (inner = 20 for "auto")
+        whose output on ``y`` agrees with that of 2p to ``tol`` (relative; default 1e-6, or
+        100 machine epsilons of y's precision if larger). A stalled p disagrees with a
+        larger one, since the stall point depends on p. Keeps and returns p; warns (and
+        keeps the largest p tried) when no two depths agree."""
         real = y.real.dtype if y.is_complex() else y.dtype
         tol = max(1e-6, 100 * torch.finfo(real).eps) if tol is None else tol
         p = self.inner

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import warnings
+
 import torch
 
 from stablerecon.devices import module_device

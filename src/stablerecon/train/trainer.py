@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from stablerecon import metrics
-from stablerecon.data.brain import brain_batch, brain_slices, split_indices
+from stablerecon.data.brain import GUARD, brain_batch, brain_slices, split_indices
 from stablerecon.data.phantoms import random_ellipses, shepp_logan
 from stablerecon.data.readers import read_image
 from stablerecon.devices import generator, module_device, resolve_device
@@ -220,7 +220,7 @@ def _data_record(cfg: TrainConfig) -> dict[str, Any]:
                                "train_slices": [train_idx[0], train_idx[-1]],
                                "train_count": len(train_idx),
                                "test_slices": split_indices("test", "axial"),
-                               "guard": "5 slices each side of the test block unused"},
+                               "guard": f"{GUARD} slices each side of the test block unused"},
                 "validation_set": "brain_slices(size, 'test'): axial slices 95-104"}
     return {"data_recipe": "random_ellipses(size, count=batch, seed=(seed*1000003+epoch)*10007"
                            "+step, texture=texture); 1 in 8 replaced by a rotated/flipped/"
@@ -369,17 +369,18 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, console=None,
                 break
     weights = f"{cfg.model_name}.pt"
     atomic_write(out / weights, lambda p: torch.save(model_state(model), p))
+    data = _data_record(cfg)
     card.update({
         "description": f"{cfg.net} for {cfg.modality}, {cfg.size}x{cfg.size}, trained on "
                        f"{_DESCRIBE[cfg.dataset]} by stablerecon train.",
         "weights": weights,
         "train_command": command or "stablerecon train " + " ".join(map(shlex.quote, sys.argv[2:])),
         "config": asdict(cfg),
-        **_data_record(cfg),
+        **{k: v for k, v in data.items() if k != "validation_set"},
         "training_time_s": history[-1]["elapsed_s"] if history else 0.0,
         "stopped_by_time_limit": stopped,
         "epochs_done": len(history),
-        "validation": {"set": _data_record(cfg)["validation_set"],
+        "validation": {"set": data["validation_set"],
                        **(history[-1] if history else {})},
         "history": history,
         "device": _device_name(device),
