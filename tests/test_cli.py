@@ -96,3 +96,13 @@ def test_a_trained_card_can_be_audited(tmp_path):
     assert result.exit_code != 0 and "ellipses:SEED" in " ".join(result.output.split())
     result = runner.invoke(app, ["audit", str(tmp_path / "missing.json")])
     assert result.exit_code != 0 and "does not exist" in " ".join(result.output.split())
+
+
+def test_cli_refuses_bad_sizes_and_prints_errors_verbatim():
+    negative = runner.invoke(app, ["audit", "mri-cascade", "--deltas=-0.01", "--tests",
+                                   "instability"])
+    assert negative.exit_code == 2 and "positive numbers" in negative.output
+    huge = runner.invoke(app, ["solve", "phantom", "--size", "100000"])
+    assert huge.exit_code == 2 and "4096" in huge.output
+    smiley = runner.invoke(app, ["audit", "mri-cascade", "--image", "ellipses:abc:smile:"])
+    assert smiley.exit_code == 2 and "ellipses:abc:smile:" in smiley.output

@@ -58,3 +58,12 @@ def test_phi_is_compared_at_its_best_lambda(tmp_path):
     preset = sr.train.compare_with_standard(model, card, lambdas=None)
     assert list(preset["phi_psnr_by_lambda"]) == [f"{sr.solvers.PRESET_LAMBDA['denoise']:g}"]
     assert preset["psi"] == grid["psi"]
+
+
+@pytest.mark.parametrize("kwargs, phrase", [
+    ({"name": "../../x"}, "plain file name"), ({"lr": float("nan")}, "finite"),
+    ({"noise": float("nan")}, "finite"),
+])
+def test_config_refuses_escaping_names_and_nan(kwargs, phrase, tmp_path):
+    with pytest.raises(StableReconError, match=phrase):
+        train(TrainConfig(net="dncnn", size=32, epochs=1, steps=1, **kwargs), tmp_path)

@@ -20,7 +20,8 @@ console = Console(stderr=True)
 
 
 def _fail(exc: Exception) -> None:
-    console.print(f"[bold red]error:[/] {exc}")
+    console.print("[bold red]error:[/] ", end="")
+    console.print(str(exc), markup=False, emoji=False, highlight=False)
     raise typer.Exit(code=2)
 
 
@@ -150,7 +151,8 @@ def solve(
     image: str = typer.Argument("phantom", help="Bundled image name or a file path."),
     problem: str = typer.Option("sr_lasso", help="qcbp | u_lasso | sr_lasso"),
     modality: str = typer.Option("mri", help="mri | ct | denoise"),
-    size: int = typer.Option(128, help="Resize the image to size x size."),
+    size: int = typer.Option(128, min=8, max=4096, help="Resize the image to size x size "
+                                                         "(8..4096)."),
     rate: float = typer.Option(0.25, help="MRI sampling rate (variable density)."),
     angles: int = typer.Option(60, help="CT: number of angles in [0, pi)."),
     noise: float = typer.Option(0.0, help="Relative noise level ||e|| / ||Ax||."),
@@ -256,7 +258,7 @@ def check(
 @app.command("train")
 def train_command(
     net: str = typer.Argument(..., help="cascade | varnet | dagan | fbpconvnet | dncnn"),
-    size: int = typer.Option(128, help="Image size (pixels per side)."),
+    size: int = typer.Option(128, min=16, max=4096, help="Image size (pixels per side)."),
     epochs: int = typer.Option(10, help="Epochs."),
     steps: int = typer.Option(50, help="Optimiser steps per epoch."),
     batch: int = typer.Option(4, help="Images per step."),

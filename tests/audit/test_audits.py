@@ -183,3 +183,25 @@ def test_reconstructor_specs(tmp_path):
     path = tmp_path / "m.pt"
     torch.jit.save(scripted, str(path))
     assert torch.equal(sr.audit.as_reconstructor(str(path))(torch.ones(2)), torch.ones(2))
+
+
+@pytest.mark.parametrize("kwargs, phrase", [
+    ({"deltas": [-0.01]}, "positive numbers"), ({"deltas": []}, "positive numbers"),
+    ({"deltas": [float("nan")]}, "positive numbers"), ({"lam": 0.0}, "penalty"),
+])
+def test_instability_refuses_meaningless_sizes(mri32, linear_recon, kwargs, phrase):
+    A, x = mri32
+    with pytest.raises(StableReconError, match=phrase):
+        sr.audit.instability(linear_recon, A, x, steps=1, phi=None, **kwargs)
+
+
+def test_instability_refuses_a_zero_image(mri32, linear_recon):
+    A, x = mri32
+    with pytest.raises(StableReconError, match="image is zero"):
+        sr.audit.instability(linear_recon, A, 0 * x, deltas=[0.01], steps=1, phi=None)
+
+
+def test_curve_refuses_negative_noise_levels(mri32, linear_recon):
+    A, x = mri32
+    with pytest.raises(StableReconError, match="≥ 0"):
+        sr.audit.curve(linear_recon, A, x, eps=(0.0, -0.01), phi=None)

@@ -31,3 +31,12 @@ def test_unknown_names_are_named():
         sr.nets.load("mri-nothing")
     with pytest.raises(StableReconError, match="modality"):
         sr.nets.build_operator({"modality": "pet", "shape": [8, 8]})
+
+
+def test_a_card_cannot_point_outside_its_folder(tmp_path):
+    import json
+
+    card = dict(sr.nets.card("mri-cascade"), weights="../../etc/passwd")
+    (tmp_path / "evil.json").write_text(json.dumps(card))
+    with pytest.raises(StableReconError, match="its own folder"):
+        sr.nets.load(str(tmp_path / "evil.json"))

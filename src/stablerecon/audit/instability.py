@@ -16,6 +16,7 @@ a gradient-free search (random directions + (1+1) evolution), labelled as weaker
 
 from __future__ import annotations
 
+import math
 from typing import Any, Sequence
 
 import torch
@@ -118,6 +119,11 @@ def instability(model: Any, A: LinearOperator, x: torch.Tensor,
         deltas = (0.01, 0.02, 0.04)
     values = list(deltas) if deltas is not None else list(lam if isinstance(lam, Sequence) else [lam])
     mode = "ball" if deltas is not None else "lambda"
+    what = "deltas (radii ||r||/||x||)" if mode == "ball" else "lam (the attack's penalty λ)"
+    if not values or not all(isinstance(v, (int, float)) and math.isfinite(v) and v > 0
+                             for v in values):
+        raise StableReconError(f"{what} must be a non-empty list of positive numbers, got "
+                               f"{values}; e.g. deltas=[0.01, 0.02].")
     gradient_free = (not psi.differentiable) if gradient_free is None else gradient_free
     if gradient_free and mode == "lambda":
         raise StableReconError("the gradient-free search works in ball mode; pass deltas=.")
@@ -130,6 +136,9 @@ def instability(model: Any, A: LinearOperator, x: torch.Tensor,
     if phi_r is not None:
         clean["phi"] = quality(phi_base, x)
     scale = norm(x) if space == "image" else norm(y0)
+    if scale == 0:
+        raise StableReconError("the image is zero (so is A x): relative perturbation sizes "
+                               "||r||/||x|| are undefined; audit a non-zero image.")
     lr = lr if lr is not None else 0.01 * scale / x.numel() ** 0.5
 
     from rich.progress import Progress

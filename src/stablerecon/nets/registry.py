@@ -134,6 +134,10 @@ def load(name: str, device: str | torch.device = "cpu") -> torch.nn.Module:
     model = build(model_card)
     weights = model_card.get("weights")
     if weights:
+        if Path(weights).name != weights or weights in (".", ".."):
+            raise StableReconError(f"card {card_path}: weights {weights!r} is not a file name "
+                                   "beside the card; a card may only name a file in its own "
+                                   "folder (no paths).")
         path = card_path.parent / weights
         if not path.exists():
             raise StableReconError(f"weights file {path} of model {name!r} is missing; "

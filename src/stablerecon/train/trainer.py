@@ -86,10 +86,16 @@ class TrainConfig:
         if self.lr_schedule not in ("constant", "cosine"):
             raise StableReconError(f"--lr-schedule must be 'constant' or 'cosine', got "
                                    f"{self.lr_schedule!r}.")
-        if self.noise < 0 or self.lr <= 0:
-            raise StableReconError("--noise must be ≥ 0 and --lr > 0.")
+        if not (self.noise >= 0 and self.lr > 0 and math.isfinite(self.noise)
+                and math.isfinite(self.lr)):  # written so that NaN fails too
+            raise StableReconError(f"--noise must be a finite number ≥ 0 and --lr a finite "
+                                   f"number > 0, got {self.noise} and {self.lr}.")
         if self.data_dir is not None and not Path(self.data_dir).is_dir():
             raise StableReconError(f"--data {self.data_dir}: not a folder of images.")
+        if self.name is not None and (Path(self.name).name != self.name
+                                      or self.name in (".", "..") or not self.name.strip()):
+            raise StableReconError(f"--name {self.name!r} must be a plain file name (no "
+                                   "folders): the files are written into --out.")
         if self.dataset not in DATASETS:
             raise StableReconError(f"unknown dataset {self.dataset!r}; choose one of "
                                    f"{DATASETS} (or a folder of images with --data).")
