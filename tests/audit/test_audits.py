@@ -205,3 +205,18 @@ def test_curve_refuses_negative_noise_levels(mri32, linear_recon):
     A, x = mri32
     with pytest.raises(StableReconError, match="≥ 0"):
         sr.audit.curve(linear_recon, A, x, eps=(0.0, -0.01), phi=None)
+
+
+def test_phi_convergence_is_recorded_and_noted(mri32, linear_recon):
+    """Φ's solves carry their status into the metrics; a Φ stopped early is named in the
+    notes, never silent."""
+    A, x = mri32
+    short = sr.solvers.standard_method(A, "mri", max_iter=5, tol=1e-8)
+    res = sr.audit.instability(linear_recon, A, x, deltas=[0.02], steps=2, phi=short)
+    assert res.metrics["phi_solver"]["converged"] is False
+    assert res.metrics["perturbations"][0]["phi"]["solver"]["iterations"] == 5
+    assert any("did not reach its tolerance" in n for n in res.notes)
+    full = sr.solvers.standard_method(A, "mri", max_iter=3000, tol=1e-3)
+    ok = sr.audit.instability(linear_recon, A, x, deltas=[0.02], steps=2, phi=full)
+    assert ok.metrics["phi_solver"]["converged"] is True
+    assert not any("did not reach" in n for n in ok.notes)

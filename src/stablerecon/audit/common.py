@@ -38,6 +38,30 @@ def default_phi(A: LinearOperator, phi: Any = "auto",
     return as_reconstructor(phi)
 
 
+def solver_status(recon: Reconstructor | None) -> dict[str, Any] | None:
+    """How the last solve of a standard method Φ ended (converged, status, iterations,
+    certified relative gap), so that an audit never reports Φ's numbers without saying
+    whether Φ reached its tolerance; None for reconstructors that are not solvers."""
+    result = getattr(getattr(recon, "module", None), "last_result", None)
+    if result is None:
+        return None
+    cert = result.certificate.summary()
+    return {"converged": bool(result.converged), "status": result.status,
+            "iterations": int(result.iterations), "tol": result.tol,
+            "relative_gap": cert.get("relative_gap")}
+
+
+def unconverged_note(statuses: list[dict[str, Any] | None]) -> str | None:
+    """A sentence for the result's notes when any of Φ's solves missed its tolerance."""
+    missed = [s for s in statuses if s is not None and not s["converged"]]
+    if not missed:
+        return None
+    worst = max((s["relative_gap"] or 0.0) for s in missed)
+    return (f"Φ did not reach its tolerance in {len(missed)} of {len(statuses)} solves (worst "
+            f"certified relative gap {worst:.1e}, status '{missed[0]['status']}'); its numbers "
+            "are those of its last iterate. Raise max_iter (standard_method(..., max_iter=)).")
+
+
 def input_image(A: LinearOperator, x: torch.Tensor, model: Any = None) -> torch.Tensor:
     """x in the dtype A expects (complex for MRI), on the device of A's buffers (moved there
     for the user). A ``model`` whose parameters sit on another device than A is an error:

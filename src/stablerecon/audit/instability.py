@@ -22,7 +22,8 @@ from typing import Any, Sequence
 import torch
 
 from stablerecon.audit.common import (default_phi, input_image, measurements, norm, quality,
-                                       random_like, scaled, sphere_ascent)
+                                       random_like, scaled, solver_status, sphere_ascent,
+                                       unconverged_note)
 from stablerecon.audit.reconstructor import as_reconstructor
 from stablerecon.audit.result import AuditResult, Figure
 from stablerecon.devices import generator
@@ -132,6 +133,7 @@ def instability(model: Any, A: LinearOperator, x: torch.Tensor,
         y0 = A(x)
         base = psi(y0).detach()
         phi_base = phi_r(y0).detach() if phi_r is not None else None
+        phi_solve = solver_status(phi_r)
     clean = {"psi": quality(base, x)}
     if phi_r is not None:
         clean["phi"] = quality(phi_base, x)
@@ -166,7 +168,7 @@ def instability(model: Any, A: LinearOperator, x: torch.Tensor,
                                 value, len(best_trace)))
     result = AuditResult("instability", {
         "model": psi.name, "mode": mode, "space": space,
-        "psi_clean": clean["psi"], "phi_clean": clean.get("phi"),
+        "psi_clean": clean["psi"], "phi_clean": clean.get("phi"), "phi_solver": phi_solve,
         "method": "gradient-free search (weaker than gradient ascent)" if gradient_free
                   else ("projected normalised gradient ascent" if mode == "ball" else "Adam ascent on Q(r)"),
         "steps": steps, "restarts": restarts, "perturbations": rows,
@@ -181,6 +183,9 @@ def instability(model: Any, A: LinearOperator, x: torch.Tensor,
             result.images[f"phi_r{j}"] = row.pop("_phi_out")
     result.figures = [_figure(result, rows, space, phi_r is not None, psi.name),
                       _change_figure(result, rows, space, phi_r is not None, psi.name)]
+    note = unconverged_note([phi_solve] + [row.get("phi", {}).get("solver") for row in rows])
+    if note:
+        result.notes.append(note)
     if gradient_free:
         result.notes.append("Ψ is not differentiable: gradient-free search, a weaker attack "
                             "(the true worst case may be larger).")
@@ -200,10 +205,13 @@ def _report(psi, phi, A, x, r, space, base, phi_base, clean, scale, value, steps
         row["_psi_out"] = out
         if phi is not None:
             phi_out = phi(y)
+            solve = solver_status(phi)
             row["phi"] = {"change_rel": norm(phi_out - phi_base) / max(norm(phi_base), 1e-300),
                           **quality(phi_out, x)}
             row["phi"]["amplification"] = row["phi"]["change_rel"] / max(row["r_rel"], 1e-300)
             row["phi"]["psnr_drop"] = clean["phi"]["psnr"] - row["phi"]["psnr"]
+            if solve is not None:
+                row["phi"]["solver"] = solve
             row["_phi_out"] = phi_out
     return row
 

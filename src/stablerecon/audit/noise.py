@@ -9,7 +9,7 @@ import torch
 
 from stablerecon import metrics as quality_metrics  # "metrics" names the result dict here
 from stablerecon.audit.common import (default_phi, input_image, measurements, norm, quality,
-                                       random_like, scaled)
+                                       random_like, scaled, solver_status, unconverged_note)
 from stablerecon.audit.reconstructor import as_reconstructor
 from stablerecon.audit.result import AuditResult, Figure
 from stablerecon.devices import generator
@@ -91,6 +91,7 @@ def noise(model: Any, A: LinearOperator, x: torch.Tensor, r: torch.Tensor | None
                 metrics["phi"][str(k)] = {"worst_change_rel": max(phi_changes[:k]) / phi_norm,
                                           "worst_psnr_drop": phi_clean - min(phi_psnrs[:k])}
         metrics["phi"]["evaluated"] = n_phi
+        metrics["phi"]["solver"] = solver_status(phi_r)  # the batched solve of the draws
         worst_phi_random = max(phi_changes) / phi_norm
     if worst_case is not None:
         row = worst_case.metrics["perturbations"][-1]
@@ -103,5 +104,8 @@ def noise(model: Any, A: LinearOperator, x: torch.Tensor, r: torch.Tensor | None
             metrics["phi_ratio_worst_case_to_worst_random"] = (
                 row["phi"]["change_rel"] / max(worst_phi_random, 1e-300))
     result.images = {"worst_random": draws[worst_all], "psi_worst_random": out}
+    note = unconverged_note([metrics["phi"].get("solver")])
+    if note:
+        result.notes.append(note)
     result.figures = [Figure("worst-random", rows, titles, suptitle="Random-noise test")]
     return result
