@@ -67,3 +67,28 @@ def test_phi_is_compared_at_its_best_lambda(tmp_path):
 def test_config_refuses_escaping_names_and_nan(kwargs, phrase, tmp_path):
     with pytest.raises(StableReconError, match=phrase):
         train(TrainConfig(net="dncnn", size=32, epochs=1, steps=1, **kwargs), tmp_path)
+
+
+def test_outputs_respect_the_umask_and_carry_no_temporary_names(tmp_path):
+    import os
+    import zipfile
+
+    old = os.umask(0o022)
+    try:
+        card = train(TrainConfig(net="dncnn", size=32, epochs=1, steps=1, batch=1,
+                                 validation=1), tmp_path)
+    finally:
+        os.umask(old)
+    weights = tmp_path / card["weights"]
+    assert oct(weights.stat().st_mode & 0o777) == oct(0o644)
+    assert oct((tmp_path / f"{card['name']}.json").stat().st_mode & 0o777) == oct(0o644)
+    names = zipfile.ZipFile(weights).namelist()
+    assert all(n.startswith("archive/") for n in names), names[:3]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_an_unwritable_out_is_refused_before_the_work(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(StableReconError, match="cannot write to"):
+        train(TrainConfig(net="dncnn", size=32, epochs=1, steps=1), blocker / "out")

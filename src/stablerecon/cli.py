@@ -75,6 +75,7 @@ def audit_command(
     from stablerecon import audit, nets
     from stablerecon.data import load, random_ellipses, read_image, shepp_logan
     from stablerecon.devices import resolve_device
+    from stablerecon.report.files import ensure_writable
 
     known = ("instability", "noise", "curve", "more_samples", "accuracy", "kernel")
     chosen = [t.strip() for t in tests.split(",") if t.strip()]
@@ -82,6 +83,7 @@ def audit_command(
     if bad:
         _fail(StableReconError(f"unknown test(s) {bad}; choose from {known}."))
     try:
+        ensure_writable(out)
         dev = resolve_device(device)
         recon = audit.as_reconstructor(model).to(dev)
         A = (nets.operator_for(operator) if operator else

@@ -25,6 +25,7 @@ from stablerecon.data import brain, shepp_logan
 from stablerecon.devices import resolve_device
 from stablerecon.errors import StableReconError
 from stablerecon.report import image_row, write_json
+from stablerecon.report.files import ensure_writable
 from stablerecon.report.html import Section, write_report
 
 
@@ -104,7 +105,7 @@ def run_demo(out: Path, quick: bool = False, seed: int = 0,
     """Run the demo into ``out`` on ``device`` (``"auto"``: CUDA when present) on ``image``
     (``"brain"`` or ``"phantom"``); ``quick`` shortens every search (for tests)."""
     console = console or Console(stderr=True)
-    out = Path(out)
+    out = ensure_writable(out)
     t0 = time.perf_counter()
     device = resolve_device(device)
     have_cascade = "mri-cascade" in nets.available()

@@ -13,7 +13,8 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
     """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it into place.
 
     The rename is atomic on POSIX, so a reader never sees a half-written file, and an
-    interrupted run leaves the previous version intact.
+    interrupted run leaves the previous version intact. The file gets the permissions the
+    user's umask gives new files (mkstemp alone would leave it 0600).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -21,11 +22,47 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
     os.close(fd)
     try:
         write(Path(tmp))
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def save_torch(path: str | Path, obj: Any) -> Path:
+    """``torch.save`` atomically, through a file object so the archive's inner folder is
+    named 'archive' and not after the temporary file."""
+    import torch
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as f:
+            torch.save(obj, f)
+
+    return atomic_write(path, write)
+
+
+def ensure_writable(folder: str | Path) -> Path:
+    """Create ``folder`` and prove it is writable before long work starts (an audit or a
+    training run should not compute for minutes and then fail to save)."""
+    from stablerecon.errors import StableReconError
+
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".write-test.")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise StableReconError(f"cannot write to {folder} ({exc.strerror or exc}); choose "
+                               "another --out folder.") from exc
+    return folder
 
 
 def write_text(path: str | Path, text: str) -> Path:

@@ -14,10 +14,8 @@ import json
 import sys
 from pathlib import Path
 
-import torch
-
 from stablerecon.nets.registry import WEIGHTS_DIR, build, load_weights, model_state
-from stablerecon.report.files import atomic_write, write_json
+from stablerecon.report.files import save_torch, write_json
 from stablerecon.train.evaluate import compare_with_standard
 
 
@@ -38,7 +36,7 @@ def ship(folder: str | Path, names: dict[str, str] | None = None) -> list[str]:
             card.update(trained_as=card["name"], name=target, weights=f"{target}.pt")
         card["comparison"] = compare_with_standard(model, card)
         print(card["name"], json.dumps(card["comparison"]), flush=True)
-        atomic_write(WEIGHTS_DIR / card["weights"], lambda p: torch.save(model_state(model), p))
+        save_torch(WEIGHTS_DIR / card["weights"], model_state(model))
         write_json(WEIGHTS_DIR / f"{card['name']}.json", card)
         shipped.append(card["name"])
     return shipped

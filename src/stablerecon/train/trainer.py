@@ -30,7 +30,7 @@ from stablerecon.data.readers import read_image
 from stablerecon.devices import generator, module_device, resolve_device
 from stablerecon.errors import StableReconError
 from stablerecon.nets.registry import build, build_operator, model_state
-from stablerecon.report.files import atomic_write, write_json
+from stablerecon.report.files import ensure_writable, save_torch, write_json
 
 #: network name → (card kind, modality, default architecture)
 NETWORKS: dict[str, tuple[str, str, dict[str, Any]]] = {
@@ -258,7 +258,7 @@ def _frequency_loss(out: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
     """Write a checkpoint atomically (an interruption never leaves a half-written file)."""
-    atomic_write(path, lambda p: torch.save(state, p))
+    save_torch(path, state)
 
 
 def train(cfg: TrainConfig, out: str | Path, resume: bool = False, console=None,
@@ -270,7 +270,7 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, console=None,
     another device."""
     cfg.check()
     device = resolve_device(device)
-    out = Path(out)
+    out = ensure_writable(out)
     torch.manual_seed(cfg.seed)
     card = cfg.card()
     with torch.device("cpu"):  # the initial weights do not depend on the device
@@ -374,7 +374,7 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, console=None,
             if stopped:
                 break
     weights = f"{cfg.model_name}.pt"
-    atomic_write(out / weights, lambda p: torch.save(model_state(model), p))
+    save_torch(out / weights, model_state(model))
     data = _data_record(cfg)
     card.update({
         "description": f"{cfg.net} for {cfg.modality}, {cfg.size}x{cfg.size}, trained on "
