@@ -220,3 +220,9 @@ def test_phi_convergence_is_recorded_and_noted(mri32, linear_recon):
     ok = sr.audit.instability(linear_recon, A, x, deltas=[0.02], steps=2, phi=full)
     assert ok.metrics["phi_solver"]["converged"] is True
     assert not any("did not reach" in n for n in ok.notes)
+
+
+def test_a_model_returning_the_wrong_shape_is_named(mri32):
+    A, x = mri32
+    with pytest.raises(StableReconError, match="returned shape"):
+        sr.audit.instability(lambda y: y, A, x, deltas=[0.01], steps=1, phi=None)

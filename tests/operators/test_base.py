@@ -83,3 +83,20 @@ def test_real_input_is_the_adjoint_for_real_images():
     x = torch.randn(16, 16, dtype=torch.float64)
     assert torch.allclose(R(x), A(x.to(torch.complex128)))
     assert R.H(R(x)).dtype == torch.float64
+
+
+def test_empty_and_degenerate_inputs_are_refused():
+    import pytest
+
+    import stablerecon as sr
+
+    mask = sr.operators.sampling.uniform((8, 8), 0.5, seed=0)
+    A = sr.operators.SubsampledFourier((8, 8), mask)
+    with pytest.raises(sr.StableReconError, match="empty"):
+        A(torch.zeros(0, 8, 8, dtype=torch.complex64))
+    with pytest.raises(sr.StableReconError, match="m, n ≥ 1"):
+        sr.operators.gaussian(-3, 10)
+    with pytest.raises(sr.StableReconError, match="m, n ≥ 1"):
+        sr.operators.gaussian(0, 10)
+    with pytest.raises(sr.StableReconError, match="shapes must be positive"):
+        sr.operators.Gradient((0, 0))

@@ -146,3 +146,18 @@ def test_real_standard_method_uses_the_mirrored_information():
         out_c, out_r = complex_phi(y), real_phi(y)
     assert not out_r.is_complex() and "x real" in real_phi.description
     assert sr.metrics.psnr(out_r, x) > sr.metrics.psnr(out_c, x) + 1.0
+
+
+@pytest.mark.parametrize("options, phrase", [
+    ({"tol": 0.0}, "tol must be a positive"), ({"tol": float("nan")}, "tol must be a positive"),
+    ({"tol": -1e-3}, "tol must be a positive"), ({"max_iter": 0}, "max_iter must be"),
+    ({"check_every": 0}, "check_every must be"), ({"time_limit": -1.0}, "time_limit"),
+    ({"maxiter": 10}, "unknown solver option"),
+])
+def test_meaningless_solver_options_are_refused(options, phrase):
+    A = sr.operators.dct_rows(16, 8, seed=0)
+    y = A(sr.data.sparse_vector(16, 2, seed=0))
+    with pytest.raises(sr.StableReconError, match=phrase):
+        sr.solvers.sr_lasso(A, y, lam=1e-2, **options)
+    with pytest.raises(sr.StableReconError, match="lam must be"):
+        sr.solvers.sr_lasso(A, y, lam="x")

@@ -134,6 +134,11 @@ def instability(model: Any, A: LinearOperator, x: torch.Tensor,
         base = psi(y0).detach()
         phi_base = phi_r(y0).detach() if phi_r is not None else None
         phi_solve = solver_status(phi_r)
+    n = len(A.in_shape)
+    if base.ndim < n or tuple(base.shape[base.ndim - n:]) != tuple(A.in_shape):
+        raise StableReconError(f"{psi.name} returned shape {tuple(base.shape)} for one image of "
+                               f"shape {tuple(x.shape)}; a reconstructor must return an image "
+                               f"(*batch, {', '.join(map(str, A.in_shape))}).")
     clean = {"psi": quality(base, x)}
     if phi_r is not None:
         clean["phi"] = quality(phi_base, x)

@@ -104,6 +104,9 @@ class LinearOperator(torch.nn.Module):
         super().__init__()
         self.in_shape: Shape = _as_shape(in_shape)
         self.out_shape: Shape = _as_shape(out_shape)
+        if min(self.in_shape + self.out_shape, default=0) < 1:
+            raise StableReconError(f"{type(self).__name__}: shapes must be positive, got input "
+                                   f"{self.in_shape} and output {self.out_shape}.")
         self._norm_cache: dict[str, float] = {}
 
     # -- to be implemented -------------------------------------------------------------
@@ -260,6 +263,9 @@ def _check_input(op: LinearOperator, x: torch.Tensor, shape: Shape, what: str) -
             f"{', '.join(map(str, shape))}). Reshape the input or build the operator for "
             "this size."
         )
+    if x.numel() == 0:
+        raise StableReconError(f"{name} {what}: the input is empty (shape {tuple(x.shape)}); "
+                               "pass at least one image.")
     same_device(what, x, op, name)
     # One reduction instead of an elementwise mask: a NaN or Inf anywhere makes the sum
     # non-finite (so does overflow of huge values, which is just as unusable).

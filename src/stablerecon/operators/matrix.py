@@ -59,6 +59,11 @@ class Matrix(LinearOperator):
 
 def gaussian(m: int, n: int, seed: int = 0, dtype: torch.dtype = torch.float64) -> Matrix:
     """Gaussian matrix with i.i.d. N(0, 1/m) entries (columns of unit norm on average)."""
+    if not (isinstance(m, int) and isinstance(n, int) and m >= 1 and n >= 1):
+        raise StableReconError(f"gaussian(m, n) needs integers m, n ≥ 1, got m={m!r}, n={n!r}.")
+    if m * n > 10**9:
+        raise StableReconError(f"gaussian({m}, {n}) would hold {m * n:.1e} entries; use an "
+                               "implicit operator (Fourier, Radon) at this size.")
     gen = torch.Generator(device="cpu").manual_seed(seed)
     return Matrix(torch.randn(m, n, generator=gen, dtype=dtype, device="cpu") / np.sqrt(m))
 

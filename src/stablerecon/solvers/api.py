@@ -22,6 +22,7 @@ def solve(problem: Problem, method: str = "restarted_pdhg", **options) -> Solver
     """Solve a :class:`Problem` with one of :data:`METHODS`."""
     if method not in METHODS:
         raise StableReconError(f"unknown method {method!r}; choose one of {METHODS}.")
+    _check_options(options)
     tol = options.get("tol", 1e-6)
     real = problem.y.real.dtype if problem.y.is_complex() else problem.y.dtype
     if tol < 50 * torch.finfo(real).eps:
@@ -34,6 +35,29 @@ def solve(problem: Problem, method: str = "restarted_pdhg", **options) -> Solver
     if method in ("fista", "ista"):
         return proximal_gradient(problem, accelerated=method == "fista", **options)
     return primal_dual(problem, restart=method == "restarted_pdhg", **options)
+
+
+#: the options every method takes (see :func:`qcbp`); primal_weight: PDHG only
+OPTIONS = ("tol", "max_iter", "time_limit", "check_every", "x0", "history", "primal_weight")
+
+
+def _check_options(options: dict) -> None:
+    """Refuse options that would make a run meaningless, naming the option and the fix."""
+    unknown = sorted(set(options) - set(OPTIONS))
+    if unknown:
+        raise StableReconError(f"unknown solver option(s) {unknown}; the options are {OPTIONS}.")
+    tol = options.get("tol", 1e-6)
+    if not (isinstance(tol, (int, float)) and math.isfinite(tol) and tol > 0):
+        raise StableReconError(f"tol must be a positive number (the certified relative "
+                               f"accuracy), got {tol!r}; e.g. tol=1e-6.")
+    for key in ("max_iter", "check_every"):
+        value = options.get(key, 1)
+        if not (isinstance(value, int) and value >= 1):
+            raise StableReconError(f"{key} must be an integer ≥ 1, got {value!r}.")
+    limit = options.get("time_limit")
+    if limit is not None and not (isinstance(limit, (int, float)) and limit > 0):
+        raise StableReconError(f"time_limit must be a positive number of seconds (or None), "
+                               f"got {limit!r}.")
 
 
 def least_squares_distance(A: LinearOperator, y: torch.Tensor, iters: int = 200) -> torch.Tensor:
