@@ -106,13 +106,11 @@ def audit_command(
         elif image == "brain" or image.startswith("brain:"):
             from stablerecon.data import brain
 
-            test = brain.split_indices("test")
-            try:
-                k = int(image.split(":")[1]) if ":" in image else 100
-                x = brain.brain_slices(size[0], "test")[test.index(k)]
-            except ValueError:
-                raise StableReconError(f"--image {image}: write brain or brain:K with K one of "
-                                       f"the held-out slices {test[0]}..{test[-1]}.")
+            index = image.split(":", 1)[1] if ":" in image else "100"
+            if not index.isdigit():
+                raise StableReconError(f"--image {image}: write brain or brain:K with K a "
+                                       "held-out slice number.")
+            x = torch.as_tensor(brain.held_out_slice(int(index), size[0]), dtype=torch.float32)
         elif Path(image).exists():
             x = read_image(image).x
         else:

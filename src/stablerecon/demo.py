@@ -41,8 +41,7 @@ BRAIN_SLICE = 100
 def demo_image(name: str, size: int, device: torch.device) -> tuple[torch.Tensor, str]:
     """The demo's image and its description: ``"brain"`` or ``"phantom"``."""
     if name == "brain":
-        test = brain.split_indices("test")
-        x = brain.brain_slices(size, "test")[test.index(BRAIN_SLICE)]
+        x = torch.as_tensor(brain.held_out_slice(BRAIN_SLICE, size), dtype=torch.float32)
         return x.to(device), (f"held-out brain slice (MNI152 T1 template, axial slice "
                               f"{BRAIN_SLICE}, never seen in training)")
     if name == "phantom":

@@ -43,3 +43,11 @@ def test_bad_arguments_are_named():
         brain.split_indices("validation")
     with pytest.raises(StableReconError, match="size"):
         brain.brain_slices(4)
+
+
+def test_one_held_out_slice_is_its_row_of_the_test_block():
+    rows = brain.brain_slices(32, "test")
+    one = torch.as_tensor(brain.held_out_slice(97, 32), dtype=torch.float32)
+    torch.testing.assert_close(one, rows[2])
+    with pytest.raises(StableReconError, match="not a held-out axial slice"):
+        brain.held_out_slice(50)

@@ -131,13 +131,16 @@ def brain_slices(size: int = 128, split: str = "test", orientation: str = "axial
     return torch.as_tensor(out, dtype=dtype, device=device)
 
 
-def held_out_slice(index: int = 100, orientation: str = "axial") -> np.ndarray:
-    """One test slice at the template's resolution (zero-padded square, max 1)."""
-    if index not in split_indices("test", orientation):
-        raise StableReconError(f"slice {index} is not a held-out {orientation} slice; choose "
-                               f"one of {split_indices('test', orientation)}.")
+def held_out_slice(index: int = 100, size: int | None = None,
+                   orientation: str = "axial") -> np.ndarray:
+    """One test slice, zero-padded to a square and scaled to max 1, at ``size`` × ``size``
+    (None: the template's resolution); equal to its row of :func:`brain_slices`."""
+    test = split_indices("test", orientation)
+    if index not in test:
+        raise StableReconError(f"slice {index!r} is not a held-out {orientation} slice; "
+                               f"choose one of {test[0]}..{test[-1]}.")
     sl = _slice(_volume(), AXES[orientation], index)
-    return _square(sl, max(sl.shape))
+    return _square(sl, size or max(sl.shape))
 
 
 def augment(x: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
