@@ -3,7 +3,8 @@ the figures of merit reported for every reconstruction."""
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from typing import Any, Sequence
 
 import torch
 
@@ -36,6 +37,19 @@ def default_phi(A: LinearOperator, phi: Any = "auto",
         return as_reconstructor(standard_method(A, kind, real=real),
                                 name=f"Φ (SR-LASSO{', x real' if real else ''}, {kind})")
     return as_reconstructor(phi)
+
+
+def check_sizes(values: Sequence[float], what: str, allow_zero: bool = False) -> list[float]:
+    """Perturbation sizes as a non-empty list of finite numbers > 0 (≥ 0 with
+    ``allow_zero``); anything else is refused with a message naming ``what``."""
+    values = list(values)
+    ok = bool(values) and all(isinstance(v, (int, float)) and math.isfinite(v)
+                              and (v >= 0 if allow_zero else v > 0) for v in values)
+    if not ok:
+        kind = "numbers ≥ 0" if allow_zero else "positive numbers"
+        raise StableReconError(f"{what} must be a non-empty list of {kind}, got {values}; "
+                               "e.g. [0.01, 0.02].")
+    return values
 
 
 def solver_status(recon: Reconstructor | None) -> dict[str, Any] | None:

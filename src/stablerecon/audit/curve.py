@@ -3,18 +3,16 @@ relative error against the noise level ε = ||e||/||y|| in measurement space, fo
 
 from __future__ import annotations
 
-import math
 from typing import Any, Sequence
 
 import numpy as np
 import torch
 
-from stablerecon.audit.common import (default_phi, input_image, norm, quality, random_like,
-                                       scaled, sphere_ascent)
+from stablerecon.audit.common import (check_sizes, default_phi, input_image, norm, quality,
+                                       random_like, scaled, sphere_ascent)
 from stablerecon.audit.reconstructor import as_reconstructor
 from stablerecon.audit.result import AuditResult, Plot
 from stablerecon.devices import generator
-from stablerecon.errors import StableReconError
 from stablerecon.operators.base import LinearOperator
 
 
@@ -38,10 +36,7 @@ def curve(model: Any, A: LinearOperator, x: torch.Tensor,
     ``restarts`` random starts, ``steps`` each) and Gaussian (mean of ``gaussian_draws``),
     plus PSNR/SSIM; Φ gets the Gaussian e and Ψ's worst-case e (Φ is not differentiable, so
     its own worst case is not searched: its curve is a lower bound of its worst case)."""
-    if not eps or not all(isinstance(e, (int, float)) and math.isfinite(e) and e >= 0
-                          for e in eps):
-        raise StableReconError(f"eps (noise levels ||e||/||Ax||) must be a non-empty list of "
-                               f"numbers ≥ 0, got {list(eps)}.")
+    check_sizes(eps, "eps (noise levels ||e||/||Ax||)", allow_zero=True)
     psi = as_reconstructor(model)
     phi_r = default_phi(A, phi, x)
     x = input_image(A, x, psi)

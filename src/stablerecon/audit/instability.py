@@ -16,14 +16,13 @@ a gradient-free search (random directions + (1+1) evolution), labelled as weaker
 
 from __future__ import annotations
 
-import math
 from typing import Any, Sequence
 
 import torch
 
-from stablerecon.audit.common import (default_phi, input_image, measurements, norm, quality,
-                                       random_like, scaled, solver_status, sphere_ascent,
-                                       unconverged_note)
+from stablerecon.audit.common import (check_sizes, default_phi, input_image, measurements, norm,
+                                       quality, random_like, scaled, solver_status,
+                                       sphere_ascent, unconverged_note)
 from stablerecon.audit.reconstructor import as_reconstructor
 from stablerecon.audit.result import AuditResult, Figure
 from stablerecon.devices import generator
@@ -120,11 +119,8 @@ def instability(model: Any, A: LinearOperator, x: torch.Tensor,
         deltas = (0.01, 0.02, 0.04)
     values = list(deltas) if deltas is not None else list(lam if isinstance(lam, Sequence) else [lam])
     mode = "ball" if deltas is not None else "lambda"
-    what = "deltas (radii ||r||/||x||)" if mode == "ball" else "lam (the attack's penalty λ)"
-    if not values or not all(isinstance(v, (int, float)) and math.isfinite(v) and v > 0
-                             for v in values):
-        raise StableReconError(f"{what} must be a non-empty list of positive numbers, got "
-                               f"{values}; e.g. deltas=[0.01, 0.02].")
+    check_sizes(values, "deltas (radii ||r||/||x||)" if mode == "ball"
+                else "lam (the attack's penalty λ)")
     gradient_free = (not psi.differentiable) if gradient_free is None else gradient_free
     if gradient_free and mode == "lambda":
         raise StableReconError("the gradient-free search works in ball mode; pass deltas=.")
