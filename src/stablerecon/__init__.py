@@ -5,8 +5,9 @@ stability and accuracy in deep learning": forward operators, certified standard 
 learned reconstructors, the stability and accuracy audits, and FIRENETs.
 """
 
-from stablerecon import audit, data, devices, metrics, nets, operators, solvers
+from stablerecon import audit, data, devices, metrics, nets, operators, solvers, sweep
 from stablerecon.errors import StableReconError
 
 __version__ = "0.1.0"
-__all__ = ["StableReconError", "audit", "data", "devices", "metrics", "nets", "operators", "solvers", "__version__"]
+__all__ = ["StableReconError", "audit", "data", "devices", "metrics", "nets", "operators", "solvers", "sweep",
+           "__version__"]

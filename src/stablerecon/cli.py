@@ -70,10 +70,8 @@ def audit_command(
 
     A TorchScript file or a python:module:fn model runs that code: audit only models whose
     source you trust. Registry names and cards load weights only (no code)."""
-    import torch
-
-    from stablerecon import audit, nets
-    from stablerecon.data import load, random_ellipses, read_image, shepp_logan
+    from stablerecon import audit
+    from stablerecon.data.specs import image as image_from_spec
     from stablerecon.devices import resolve_device
     from stablerecon.report.files import ensure_writable
 
@@ -86,38 +84,8 @@ def audit_command(
         ensure_writable(out)
         dev = resolve_device(device)
         recon = audit.as_reconstructor(model).to(dev)
-        A = (nets.operator_for(operator) if operator else
-             getattr(getattr(recon, "module", None), "operator", None))
-        if A is None:
-            raise StableReconError(f"{model} carries no operator; pass --operator NAME "
-                                   f"(one of {nets.available()}).")
-        A = A.to(dev)
-        size = A.in_shape
-        if image == "phantom":
-            x = shepp_logan(size[0])
-        elif image.startswith("ellipses:"):
-            parts = image.split(":")
-            try:
-                seed_img, texture = int(parts[1]), float(parts[2]) if len(parts) > 2 else 0.0
-            except ValueError:
-                raise StableReconError(f"--image {image}: write ellipses:SEED or "
-                                       "ellipses:SEED:TEXTURE (an integer, a share in [0, 1]).")
-            x = random_ellipses(size[0], seed=seed_img, texture=texture)[0]
-        elif image == "brain" or image.startswith("brain:"):
-            from stablerecon.data import brain
-
-            index = image.split(":", 1)[1] if ":" in image else "100"
-            if not index.isdigit():
-                raise StableReconError(f"--image {image}: write brain or brain:K with K a "
-                                       "held-out slice number.")
-            x = torch.as_tensor(brain.held_out_slice(int(index), size[0]), dtype=torch.float32)
-        elif Path(image).exists():
-            x = read_image(image).x
-        else:
-            x = load(image, size=size).x
-        if tuple(x.shape) != tuple(size):
-            x = torch.nn.functional.interpolate(x.abs()[None, None].float(), size=size,
-                                                mode="bilinear", align_corners=False)[0, 0]
+        A = audit.model_operator(recon, operator).to(dev)
+        x = image_from_spec(image, A.in_shape)
         radii = _floats(deltas, "--deltas")
         results = {}
         if "instability" in chosen or "noise" in chosen:
@@ -310,6 +278,46 @@ def train_command(
 table_app = typer.Typer(no_args_is_help=True,
                         help="The lecture's tables: lasso (Table A), impossibility (Table B).")
 app.add_typer(table_app, name="table")
+
+
+@app.command("sweep")
+def sweep_command(
+    config: Path = typer.Argument(..., help="The study's TOML file: models, images, tests, "
+                                            "budgets, seeds (see stablerecon.sweep.config)."),
+    workers: Optional[int] = typer.Option(None, min=1, help="Processes (default: one per "
+                                                            "core; one on CUDA)."),
+    threads: Optional[int] = typer.Option(None, min=1, help="Torch threads per cell "
+                                                            "(default: cores / workers)."),
+    ray: bool = typer.Option(False, "--ray", help="Run the cells as Ray tasks (a local Ray "
+                                                  "unless --ray-address)."),
+    ray_address: Optional[str] = typer.Option(None, help="Address of a running Ray cluster "
+                                                         "(implies --ray)."),
+    out: Optional[Path] = typer.Option(None, help="Results folder (default: the config's "
+                                                  "'out')."),
+) -> None:
+    """Every audit over models × images × tests × budgets × seeds; resumable (finished cells
+    are skipped); aggregate table and plots in the results folder. Exit status 1 if any cell
+    failed (its error is in failed/), 2 for a bad configuration."""
+    import dataclasses
+
+    from stablerecon.report import sweep as sweep_report
+    from stablerecon.sweep import load_config, run
+
+    try:
+        cfg = load_config(config)
+        if out is not None:
+            cfg = dataclasses.replace(cfg, out=out)
+        result = run(cfg, workers=workers, threads=threads, ray=ray or bool(ray_address),
+                     ray_address=ray_address, console=console)
+    except StableReconError as exc:
+        _fail(exc)
+    for line in sweep_report.sentences(result.aggregate):
+        typer.echo(line + "\n")
+    console.print(f"{result.total} cells: {result.skipped} finished before, {result.ran} run "
+                  f"now, {len(result.failed)} failed; wrote {result.out}", markup=False,
+                  highlight=False)
+    if result.failed:
+        raise typer.Exit(code=1)
 
 
 def _floats(text: str, what: str) -> list[float]:

@@ -18,12 +18,14 @@ from stablerecon.operators.matrix import Identity
 from stablerecon.operators.radon import Radon
 
 
-def default_phi(A: LinearOperator, phi: Any = "auto",
-                x: torch.Tensor | None = None) -> Reconstructor | None:
+def default_phi(A: LinearOperator, phi: Any = "auto", x: torch.Tensor | None = None,
+                **options: Any) -> Reconstructor | None:
     """Φ to audit beside Ψ: ``"auto"`` picks the lecture's standard method for the operator
     (SR-LASSO with wavelets for Fourier, TV for Radon and the identity; for Fourier and a
     real image ``x``, with the reconstruction constrained real, as a network trained on
-    real images effectively is), None skips Φ, and any reconstructor is used as given."""
+    real images effectively is; ``options`` such as ``tol`` and ``max_iter`` go to
+    :func:`~stablerecon.solvers.standard_method`), None skips Φ, and any reconstructor is
+    used as given."""
     if phi is None:
         return None
     if isinstance(phi, str) and phi == "auto":
@@ -34,7 +36,7 @@ def default_phi(A: LinearOperator, phi: Any = "auto",
         if kind is None:
             return None
         real = kind == "mri" and x is not None and not x.is_complex()
-        return as_reconstructor(standard_method(A, kind, real=real),
+        return as_reconstructor(standard_method(A, kind, real=real, **options),
                                 name=f"Φ (SR-LASSO{', x real' if real else ''}, {kind})")
     return as_reconstructor(phi)
 

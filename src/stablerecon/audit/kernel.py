@@ -68,7 +68,13 @@ def kernel(model: Any, A: LinearOperator, x: torch.Tensor, z: torch.Tensor | Non
     if z is None:
         v = make_detail(detail, tuple(A.in_shape)).to(device=x.device, dtype=x.dtype)
         z = kernel_component(A, v)
-        z = z * (amplitude / max(float(z.abs().max()), 1e-300))
+        if float(z.abs().max()) <= 1e-6 * float(v.abs().max()):
+            raise StableReconError(
+                f"{type(A).__name__} has no usable kernel: the {detail!r} detail is seen "
+                "whole by the measurements (A is injective on it), so no x' = x + z with "
+                "A x' = A x exists and the kernel test does not apply; run it on an "
+                "undersampled operator (MRI, sparse-angle CT) or pass z=.")
+        z = z * (amplitude / float(z.abs().max()))
     else:
         z = input_image(A, z)
     x2 = x + z

@@ -81,6 +81,20 @@ def as_reconstructor(model: Any, physics: Any = None, name: str | None = None) -
     return Reconstructor(model, label, differentiable)
 
 
+def model_operator(recon: Reconstructor, operator: str | None = None) -> LinearOperator:
+    """The operator A to audit ``recon`` on: the registry model ``operator``'s when given,
+    else the one the model carries (``model.operator``, as every stablerecon network does)."""
+    from stablerecon.nets.registry import available, operator_for
+
+    if operator:
+        return operator_for(operator)
+    A = getattr(getattr(recon, "module", None), "operator", None)
+    if not isinstance(A, LinearOperator):
+        raise StableReconError(f"{recon.name} carries no operator; name a registry model "
+                               f"whose operator to use (one of {', '.join(available())}).")
+    return A
+
+
 class PhysicsOperator(LinearOperator):
     """A deepinv-style physics (methods ``A`` and ``A_adjoint``) as a LinearOperator.
 

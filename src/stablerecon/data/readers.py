@@ -142,6 +142,9 @@ _READERS = {
     ".hdf5": _read_hdf5,
 }
 
+#: file name endings :func:`read_image` reads
+SUFFIXES = tuple(_READERS)
+
 
 def read_image(
     path: str | Path,

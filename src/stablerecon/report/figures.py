@@ -1,18 +1,18 @@
-"""Figures in the lecture's layout: rows of images with titles, saved atomically."""
+"""Figures in the lecture's layout: rows of images with titles, saved atomically.
+
+Figures are built as ``matplotlib.figure.Figure`` objects, not through pyplot: nothing here
+selects or changes the user's matplotlib backend, and no global figure state is kept."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Sequence
 
-import matplotlib
+import numpy as np
+import torch
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-from stablerecon.report.files import atomic_write  # noqa: E402
+from stablerecon.report.files import atomic_write
 
 
 def to_display(image: torch.Tensor | np.ndarray) -> np.ndarray:
@@ -33,8 +33,8 @@ def image_grid(
     """Save rows of images (the lecture's layout: one row per method, one column per
     perturbation) as a PNG, atomically. ``vrange=None`` scales each panel to its own range."""
     n_rows, n_cols = len(rows), max(len(r) for r in rows)
-    fig, axes = plt.subplots(n_rows, n_cols, figsize=(panel_size * n_cols, panel_size * n_rows + 0.4),
-                             squeeze=False)
+    fig = Figure(figsize=(panel_size * n_cols, panel_size * n_rows + 0.4))
+    axes = fig.subplots(n_rows, n_cols, squeeze=False)
     for i, (row, row_titles) in enumerate(zip(rows, titles)):
         for j in range(n_cols):
             ax = axes[i][j]
@@ -48,10 +48,7 @@ def image_grid(
     if suptitle:
         fig.suptitle(suptitle, fontsize=10)
     fig.tight_layout()
-    try:
-        return atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=100))
-    finally:
-        plt.close(fig)
+    return atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=100))
 
 
 def image_row(
@@ -70,7 +67,8 @@ def image_row(
 def line_plot(path: str | Path, x: Sequence[float], series: dict[str, Sequence[float]],
               xlabel: str, ylabel: str, title: str = "") -> Path:
     """Curves (one per series, markers at the data points) as a PNG, atomically."""
-    fig, ax = plt.subplots(figsize=(5.0, 3.6))
+    fig = Figure(figsize=(5.0, 3.6))
+    ax = fig.subplots()
     for label, values in series.items():
         ax.plot(x, values, marker="o", label=label)
     ax.set_xlabel(xlabel)
@@ -80,7 +78,4 @@ def line_plot(path: str | Path, x: Sequence[float], series: dict[str, Sequence[f
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    try:
-        return atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=100))
-    finally:
-        plt.close(fig)
+    return atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=100))

@@ -1,0 +1,181 @@
+"""One cell of a sweep: one test of one model on one image at one budget and seed.
+
+A cell is plain data (it travels to worker processes and Ray tasks); its key is a hash of
+everything that decides its result — the cell's fields, the bytes of the model and image
+files it names, and the package version — so a finished cell is recognised on the next
+run and a changed input is recomputed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+import traceback
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from stablerecon.sweep.config import TESTS, SweepConfig
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One independent task of a sweep (``budget`` is None for tests that take none)."""
+
+    model: str
+    image: str
+    test: str
+    budget: float | None
+    seed: int
+    steps: int
+    draws: int
+    operator: str | None
+    phi: bool
+    phi_tol: float
+    phi_max_iter: int
+
+    def key(self) -> str:
+        """A short hash of the inputs that decide the result."""
+        from stablerecon import __version__
+
+        data = {**asdict(self), "version": __version__,
+                "files": [_digest(s) for s in (self.model, self.image, self.operator or "")]}
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:20]
+
+    def label(self) -> str:
+        budget = "" if self.budget is None else f" δ={self.budget:g}"
+        return f"{self.test} {self.model} on {self.image}{budget} seed {self.seed}"
+
+
+def cells(config: SweepConfig) -> list[Cell]:
+    """The product models × images × tests × budgets × seeds, in that order (a test without
+    a budget appears once per model, image and seed)."""
+    from stablerecon.data.specs import expand
+
+    images = expand(config.images)
+    out = []
+    for model in config.models:
+        for image in images:
+            for test in config.tests:
+                for budget in (config.budgets if TESTS[test] else (None,)):
+                    for seed in config.seeds:
+                        out.append(Cell(model, image, test, budget, seed, config.steps,
+                                        config.draws, config.operator, config.phi,
+                                        config.phi_tol, config.phi_max_iter))
+    return out
+
+
+def _digest(spec: str) -> str | None:
+    """sha256 of the file a spec names (a card: with its weights), None for non-files."""
+    path = Path(spec)
+    if not spec or not path.is_file():
+        return None
+    h = hashlib.sha256(path.read_bytes())
+    if path.suffix == ".json":
+        try:
+            weights = json.loads(path.read_text()).get("weights")
+        except (ValueError, AttributeError):
+            weights = None
+        if isinstance(weights, str) and (path.parent / weights).is_file():
+            h.update((path.parent / weights).read_bytes())
+    return h.hexdigest()
+
+
+@lru_cache(maxsize=8)
+def _model(spec: str, operator: str | None, device: str):
+    """The reconstructor and its operator, loaded once per worker process."""
+    from stablerecon.audit import as_reconstructor, model_operator
+    from stablerecon.devices import resolve_device
+
+    dev = resolve_device(device)
+    recon = as_reconstructor(spec).to(dev)
+    return recon, model_operator(recon, operator).to(dev)
+
+
+def _run_test(cell: Cell, device: str):
+    """The audit the cell names, as an :class:`~stablerecon.audit.AuditResult`."""
+    from stablerecon import audit
+    from stablerecon.audit.common import default_phi
+    from stablerecon.data.specs import image
+
+    recon, A = _model(cell.model, cell.operator, device)
+    x = image(cell.image, A.in_shape)
+    phi = default_phi(A, "auto", x, tol=cell.phi_tol, max_iter=cell.phi_max_iter) \
+        if cell.phi else None
+    if cell.test == "instability":
+        return audit.instability(recon, A, x, deltas=[cell.budget], steps=cell.steps,
+                                 seed=cell.seed, phi=phi)
+    if cell.test == "noise":
+        return audit.noise(recon, A, x, r_rel=cell.budget, K=(cell.draws,), phi_K=cell.draws,
+                           seed=cell.seed, phi=phi)
+    if cell.test == "kernel":
+        return audit.kernel(recon, A, x, seed=cell.seed, phi=phi)
+    return audit.accuracy(recon, A, x, seed=cell.seed, phi=phi)
+
+
+def summary(test: str, metrics: dict[str, Any]) -> dict[str, Any]:
+    """The numbers of an audit's metrics that the sweep aggregates (None where absent)."""
+    if test == "instability":
+        row = metrics["perturbations"][0]
+        phi = row.get("phi", {})
+        out = {"r_rel": row["r_rel"], "psi_psnr": metrics["psi_clean"]["psnr"],
+               "phi_psnr": (metrics["phi_clean"] or {}).get("psnr"),
+               "phi_converged": (phi.get("solver") or {}).get("converged")}
+        for who, values in (("psi", row["psi"]), ("phi", phi)):
+            out[f"{who}_psnr_lost"] = values.get("psnr_drop")
+            out[f"{who}_amplification"] = values.get("amplification")
+            out[f"{who}_change_rel"] = values.get("change_rel")
+        return out
+    if test == "noise":
+        k = str(metrics["K"][-1])
+        psi, phi = metrics["psi"][k], metrics["phi"].get(k, {})
+        return {"psi_worst_random_change_rel": psi["worst_change_rel"],
+                "psi_worst_random_psnr_lost": psi["worst_psnr_drop"],
+                "phi_worst_random_change_rel": phi.get("worst_change_rel"),
+                "phi_worst_random_psnr_lost": phi.get("worst_psnr_drop")}
+    if test == "kernel":
+        bound = metrics["lipschitz_lower_bound"]
+        return {"accurate_on_both": metrics["accurate_on_both"],
+                "lipschitz_lower_bound": bound,
+                "certified_unstable": bound is not None and bound > 1.0,
+                "false_positive_detail_rel": metrics["false_positive_detail_rel"]}
+    return {"phi_smallest_amplitude": metrics["phi_smallest_amplitude"],
+            "psi_smallest_amplitude": metrics["psi_smallest_amplitude"],
+            "psi_recovers": metrics.get("psi_recovers_at_phi_amplitude")}
+
+
+def run_cell(cell: Cell, cells_dir: str, device: str = "cpu") -> dict[str, Any]:
+    """Run one cell and write its folder ``cells_dir/<key>/`` (the audit's JSON, figures and
+    ``record.json``) whole or not at all: everything is written into a temporary folder
+    that is renamed into place last. A failure returns a record with the error instead of
+    raising, so that the sweep goes on."""
+    import torch
+
+    from stablerecon.devices import resolve_device
+    from stablerecon.report.files import write_json
+
+    key = cell.key()
+    record: dict[str, Any] = {"key": key, "cell": asdict(cell), "status": "ok"}
+    start = time.perf_counter()
+    final = Path(cells_dir) / key
+    tmp = Path(cells_dir) / f".{key}.{os.getpid()}.tmp"
+    try:
+        shutil.rmtree(tmp, ignore_errors=True)
+        result = _run_test(cell, device)
+        result.save(tmp)
+        record.update(summary=summary(cell.test, result.metrics), notes=result.notes)
+    except Exception as exc:  # noqa: BLE001 - a failed cell is recorded, the sweep goes on
+        shutil.rmtree(tmp, ignore_errors=True)
+        return {**record, "status": "failed", "error": f"{type(exc).__name__}: {exc}",
+                "traceback": traceback.format_exc(), "seconds": time.perf_counter() - start}
+    record["seconds"] = time.perf_counter() - start
+    record["device"] = str(resolve_device(device))
+    record["torch_threads"] = torch.get_num_threads()
+    write_json(tmp / "record.json", record)
+    shutil.rmtree(final, ignore_errors=True)  # an older, unrecorded attempt
+    os.replace(tmp, final)
+    return record
