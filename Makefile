@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/lambda_choice.py
 	$(PY) benchmarks/gpu.py
 	$(PY) benchmarks/contrast.py
+	$(PY) benchmarks/sweep.py
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache

@@ -105,6 +105,21 @@ def test_kernel_certificate_on_an_exact_reconstructor_of_two_images(mri32):
     assert m["unavoidable_error"] > 0.4 * float(z.norm())
 
 
+def test_kernel_test_refuses_an_injective_operator():
+    A = sr.operators.Identity((16, 16))
+    with pytest.raises(StableReconError, match="no usable kernel"):
+        sr.audit.kernel(lambda y: y, A, sr.data.shepp_logan(16), phi=None)
+
+
+def test_model_operator_is_the_models_own_or_a_named_one(mri32, linear_recon):
+    recon = sr.audit.as_reconstructor(linear_recon)
+    with pytest.raises(StableReconError, match="carries no operator"):
+        sr.audit.model_operator(recon)
+    linear_recon.operator = mri32[0]
+    assert sr.audit.model_operator(recon) is mri32[0]
+    assert sr.audit.model_operator(recon, "denoise-dncnn").in_shape == (128, 128)
+
+
 def test_hallucination_map_of_subsampled_fourier(mri32):
     A, x = mri32
     img, frac = sr.audit.hallucination(A.H(A(x.to(torch.complex128))), A)
