@@ -25,7 +25,6 @@ import json
 import statistics
 import time
 
-
 import stablerecon as sr
 
 

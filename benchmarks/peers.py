@@ -57,7 +57,8 @@ def sigpy_traces(shape, index, y, lam, kind, max_iter, time_cap, every=10) -> di
     for solver in ("GradientMethod", "PrimalDualHybridGradient"):
         if solver == "GradientMethod":
             proxg = sp.prox.UnitaryTransform(sp.prox.L1Reg(W.oshape, lam / 2), W)
-            app = sp.app.LinearLeastSquares(A, y_full, proxg=proxg, solver=solver, max_iter=max_iter,
+            app = sp.app.LinearLeastSquares(A, y_full, proxg=proxg, solver=solver,
+                                            max_iter=max_iter,
                                             accelerate=True, show_pbar=False)
         else:
             app = sp.app.LinearLeastSquares(A, y_full, proxg=sp.prox.L1Reg(W.oshape, lam / 2), G=W,

@@ -19,8 +19,8 @@ import numpy as np
 import torch
 
 import peers
-from timing import best_time
 import stablerecon as sr
+from timing import best_time
 
 
 def time_to_target(fn, ref, target):
@@ -39,7 +39,8 @@ def trace_to_target(trace, objective, ref, target, every=10):
             return {"time_s": t, "iterations": (k + 1) * every}
     last = f"{(objective(trace[-1][1]) - ref) / abs(ref):.1e}" if trace else "n/a"
     return {"time_s": None, "iterations": None,
-            "note": f"not reached in {len(trace) * every} its / {trace[-1][0] if trace else 0:.0f} s "
+            "note": f"not reached in {len(trace) * every} its / "
+                    f"{trace[-1][0] if trace else 0:.0f} s "
                     f"(last relative error {last})"}
 
 
@@ -164,7 +165,8 @@ def main() -> None:
             ref = fn(A, y, lam=lam, W=W, tol=1e-11, max_iter=50_000)
             methods = ["restarted_pdhg", "pdhg"] + (["fista"] if kind == "u_lasso" else [])
             row[kind] = {"reference": {"objective": float(ref.objective),
-                                       "certified_relative_gap": float(ref.certificate.relative_gap),
+                                       "certified_relative_gap":
+                                           float(ref.certificate.relative_gap),
                                        "iterations": ref.iterations}}
             for method in methods:
                 row[kind][method] = time_to_target(

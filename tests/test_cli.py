@@ -1,5 +1,6 @@
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from stablerecon.cli import app
@@ -7,6 +8,7 @@ from stablerecon.cli import app
 runner = CliRunner()
 
 
+@pytest.mark.slow  # the whole demo (quick), ~15 s; `make demo` is checked by hand as well
 def test_demo_writes_report_and_metrics(tmp_path):
     result = runner.invoke(app, ["demo", "--out", str(tmp_path), "--quick"])
     assert result.exit_code == 0, result.output

@@ -9,5 +9,6 @@ from stablerecon import audit, data, devices, metrics, nets, operators, solvers,
 from stablerecon.errors import StableReconError
 
 __version__ = "0.1.0"
-__all__ = ["StableReconError", "audit", "data", "devices", "metrics", "nets", "operators", "solvers", "sweep",
+__all__ = ["StableReconError", "audit", "data", "devices", "metrics", "nets", "operators",
+           "solvers", "sweep",
            "__version__"]

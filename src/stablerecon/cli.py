@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -57,7 +56,7 @@ def audit_command(
     tests: str = typer.Option("instability,noise,kernel",
                               help="Comma-separated: instability, noise, curve, more_samples, "
                                    "accuracy, kernel."),
-    operator: Optional[str] = typer.Option(None, help="Registry model whose operator to use "
+    operator: str | None = typer.Option(None, help="Registry model whose operator to use "
                                                       "(default: the model's own)."),
     steps: int = typer.Option(30, help="Gradient steps per perturbation."),
     deltas: str = typer.Option("0.01,0.02,0.04", help="Perturbation radii ||r||/||x||."),
@@ -128,7 +127,7 @@ def solve(
     tol: float = typer.Option(1e-5, help="Certified relative duality gap to reach."),
     max_iter: int = typer.Option(5000, help="Iteration cap."),
     seed: int = typer.Option(0, help="Seed for mask and noise."),
-    out: Optional[Path] = typer.Option(None, help="Write the figure and JSON here."),
+    out: Path | None = typer.Option(None, help="Write the figure and JSON here."),
 ) -> None:
     """Reconstruct with a standard method and print its certificate (JSON)."""
     import math
@@ -240,20 +239,22 @@ def train_command(
     angles: int = typer.Option(50, help="CT: number of angles."),
     texture: float = typer.Option(0.0, help="Share of phantom ellipses filled with fine "
                                             "stripes (training and validation)."),
-    data: Optional[str] = typer.Option(None, help="'brain' (slices of the MNI152 template, "
+    data: str | None = typer.Option(None, help="'brain' (slices of the MNI152 template, "
                                                    "test slices held out), or a folder of "
                                                    "extra training images (with phantoms)."),
     validation: int = typer.Option(8, help="Held-out phantoms for validation each epoch."),
-    time_limit: Optional[float] = typer.Option(None, help="Stop after this many seconds."),
-    name: Optional[str] = typer.Option(None, help="Model name (default modality-net)."),
+    time_limit: float | None = typer.Option(None, help="Stop after this many seconds."),
+    name: str | None = typer.Option(None, help="Model name (default modality-net)."),
     out: Path = typer.Option(Path("out/train"), help="Folder for checkpoint, weights, card."),
     resume: bool = typer.Option(False, help="Continue from the checkpoint in --out."),
-    threads: Optional[int] = typer.Option(None, help="CPU threads (default: all cores)."),
+    threads: int | None = typer.Option(None, help="CPU threads (default: all cores)."),
     device: str = typer.Option("auto", help="cpu, cuda, cuda:N or auto (CUDA when "
                                             "available)."),
 ) -> None:
     """Train one of the learned networks on phantoms (and optional user images)."""
     import os
+    import shlex
+    import sys
 
     import torch
 
@@ -268,7 +269,8 @@ def train_command(
                       dataset="brain" if data == "brain" else "phantoms",
                       validation=validation, time_limit=time_limit, name=name)
     try:
-        card = train(cfg, out, resume=resume, console=console, device=device)
+        command = "stablerecon train " + shlex.join(sys.argv[2:])
+        card = train(cfg, out, resume=resume, console=console, device=device, command=command)
     except StableReconError as exc:
         _fail(exc)
     console.print(f"[green]wrote[/] {out / card['weights']} and {out / (card['name'] + '.json')}")
@@ -284,15 +286,15 @@ app.add_typer(table_app, name="table")
 def sweep_command(
     config: Path = typer.Argument(..., help="The study's TOML file: models, images, tests, "
                                             "budgets, seeds (see stablerecon.sweep.config)."),
-    workers: Optional[int] = typer.Option(None, min=1, help="Processes (default: one per "
+    workers: int | None = typer.Option(None, min=1, help="Processes (default: one per "
                                                             "core; one on CUDA)."),
-    threads: Optional[int] = typer.Option(None, min=1, help="Torch threads per cell "
+    threads: int | None = typer.Option(None, min=1, help="Torch threads per cell "
                                                             "(default: cores / workers)."),
     ray: bool = typer.Option(False, "--ray", help="Run the cells as Ray tasks (a local Ray "
                                                   "unless --ray-address)."),
-    ray_address: Optional[str] = typer.Option(None, help="Address of a running Ray cluster "
+    ray_address: str | None = typer.Option(None, help="Address of a running Ray cluster "
                                                          "(implies --ray)."),
-    out: Optional[Path] = typer.Option(None, help="Results folder (default: the config's "
+    out: Path | None = typer.Option(None, help="Results folder (default: the config's "
                                                   "'out')."),
 ) -> None:
     """Every audit over models × images × tests × budgets × seeds; resumable (finished cells
@@ -339,7 +341,7 @@ def _ints(text: str, what: str) -> list[int]:
 
 @table_app.command("lasso")
 def table_lasso(
-    deltas: Optional[str] = typer.Option(
+    deltas: str | None = typer.Option(
         None, help="Comma-separated δ values (default: 2^-1, 2^-7, ..., 2^-30)."),
     time_cap: float = typer.Option(60.0, "--time-cap", help="Seconds allowed per solver run."),
     out: Path = typer.Option(Path("out/table-lasso"), help="Folder for CSV, JSON, Markdown."),
@@ -407,5 +409,5 @@ def table_impossibility(
     console.print(f"[green]wrote[/] {', '.join(map(str, files))}")
 
 
-def main(argv: Optional[list[str]] = None) -> None:
+def main(argv: list[str] | None = None) -> None:
     app(argv)

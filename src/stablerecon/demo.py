@@ -58,7 +58,8 @@ def contrast(result: dict[str, Any]) -> dict[str, Any]:
     fall): how much more accurate Ψ is than Φ, what the largest worst-case r costs each, how
     much each is moved by it, and how special that r is compared with random noise."""
     rec = result["reconstructions"]
-    psi_db, phi_db = rec["Ψ: deep cascade (shipped)"]["psnr_db"], rec["Φ: SR-LASSO (certified)"]["psnr_db"]
+    psi_db = rec["Ψ: deep cascade (shipped)"]["psnr_db"]
+    phi_db = rec["Φ: SR-LASSO (certified)"]["psnr_db"]
     row = result["instability"]["cascade"]["perturbations"][-1]
     fire = result["instability"]["firenet"]["perturbations"][-1]
     nm = result["noise"]
@@ -87,7 +88,8 @@ def contrast(result: dict[str, Any]) -> dict[str, Any]:
         + (", but its changes stay within its own larger error, which is why it loses fewer "
            "dB." if amp_phi >= amp_psi and lost_phi < lost_psi else "."),
         f"Is the worst case special? For Ψ it changes the output {ratio_psi:.1f}× more than "
-        f"the worst of {max(int(k) for k in nm['psi'] if k.isdigit())} random perturbations of the same "
+        f"the worst of {max(int(k) for k in nm['psi'] if k.isdigit())} random perturbations "
+        "of the same "
         f"size; for Φ the same r is {ratio_phi:.1f}× its worst random change. "
         + ("The tuned r exploits Ψ far more than Φ." if ratio_psi > 2 * ratio_phi else
            "Ψ and Φ are exploited comparably by it."),
@@ -237,7 +239,8 @@ def run_demo(out: Path, quick: bool = False, seed: int = 0,
         text = (f"Smallest amplitude of the inserted text that Φ recovers (correlation ≥ "
                 f"{am['threshold']} in its region): {am['phi_smallest_amplitude']}. The cascade "
                 f"{'recovers' if am.get('psi_recovers_at_phi_amplitude') else 'does not recover'}"
-                f" it at that amplitude (correlation {am.get('psi_correlation', float('nan')):.2f});"
+                " it at that amplitude (correlation "
+                f"{am.get('psi_correlation', float('nan')):.2f});"
                 f" its own smallest amplitude: {am['psi_smallest_amplitude']}.")
         sections.append(Section("Accuracy test: can Ψ see a small detail?", [text],
                                 figures=[f for f in acc.save(out / "accuracy")

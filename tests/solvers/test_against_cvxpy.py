@@ -39,7 +39,8 @@ def make_case(kind, complex_, with_w, seed):
         A = sr.operators.Radon(shape, 6)
     W = sr.operators.Wavelet(shape, "haar", levels=2) if with_w else None
     y = A(x)
-    y = y + 0.05 * torch.randn(y.shape, dtype=y.dtype, generator=torch.Generator().manual_seed(seed))
+    gen = torch.Generator().manual_seed(seed)
+    y = y + 0.05 * torch.randn(y.shape, dtype=y.dtype, generator=gen)
     eta = 0.05 * float(torch.linalg.vector_norm(y)) / 4
     return A, W, y, eta
 

@@ -4,7 +4,8 @@ the figures of merit reported for every reconstruction."""
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 

@@ -3,13 +3,22 @@ relative error against the noise level ε = ||e||/||y|| in measurement space, fo
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
 
-from stablerecon.audit.common import (check_sizes, default_phi, input_image, norm, quality,
-                                       random_like, scaled, sphere_ascent)
+from stablerecon.audit.common import (
+    check_sizes,
+    default_phi,
+    input_image,
+    norm,
+    quality,
+    random_like,
+    scaled,
+    sphere_ascent,
+)
 from stablerecon.audit.reconstructor import as_reconstructor
 from stablerecon.audit.result import AuditResult, Plot
 from stablerecon.devices import generator

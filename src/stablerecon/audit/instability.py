@@ -16,13 +16,24 @@ a gradient-free search (random directions + (1+1) evolution), labelled as weaker
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 
-from stablerecon.audit.common import (check_sizes, default_phi, input_image, measurements, norm,
-                                       quality, random_like, scaled, solver_status,
-                                       sphere_ascent, unconverged_note)
+from stablerecon.audit.common import (
+    check_sizes,
+    default_phi,
+    input_image,
+    measurements,
+    norm,
+    quality,
+    random_like,
+    scaled,
+    solver_status,
+    sphere_ascent,
+    unconverged_note,
+)
 from stablerecon.audit.reconstructor import as_reconstructor
 from stablerecon.audit.result import AuditResult, Figure
 from stablerecon.devices import generator
@@ -117,7 +128,10 @@ def instability(model: Any, A: LinearOperator, x: torch.Tensor,
         raise StableReconError("give lam (λ mode) or deltas (ball mode), not both.")
     if lam is None and deltas is None:
         deltas = (0.01, 0.02, 0.04)
-    values = list(deltas) if deltas is not None else list(lam if isinstance(lam, Sequence) else [lam])
+    if deltas is not None:
+        values = list(deltas)
+    else:
+        values = list(lam) if isinstance(lam, Sequence) else [lam]
     mode = "ball" if deltas is not None else "lambda"
     check_sizes(values, "deltas (radii ||r||/||x||)" if mode == "ball"
                 else "lam (the attack's penalty λ)")
@@ -171,7 +185,8 @@ def instability(model: Any, A: LinearOperator, x: torch.Tensor,
         "model": psi.name, "mode": mode, "space": space,
         "psi_clean": clean["psi"], "phi_clean": clean.get("phi"), "phi_solver": phi_solve,
         "method": "gradient-free search (weaker than gradient ascent)" if gradient_free
-                  else ("projected normalised gradient ascent" if mode == "ball" else "Adam ascent on Q(r)"),
+                  else ("projected normalised gradient ascent" if mode == "ball"
+                        else "Adam ascent on Q(r)"),
         "steps": steps, "restarts": restarts, "perturbations": rows,
         "phi": phi_r.name if phi_r is not None else None}, seed=seed)
     result.images = {"x": x.detach(), "psi_clean": base}
@@ -223,11 +238,13 @@ def _figure(result: AuditResult, rows, space, with_phi, name) -> Figure:
     top = [img["x"] + img[f"r{j}"] if space == "image" else img["x"] for j in range(1, n + 1)]
     grid = [[img["x"], *top], [img["psi_clean"], *[img[f"psi_r{j}"] for j in range(1, n + 1)]]]
     titles = [["x", *[f"x + r{j} (|r|/|x| = {r['r_rel']:.3f})" for j, r in enumerate(rows, 1)]],
-              [f"{name}(Ax)", *[f"{name}: {r['psi']['psnr']:.1f} dB, gain {r['psi']['amplification']:.1f}"
+              [f"{name}(Ax)", *[f"{name}: {r['psi']['psnr']:.1f} dB, "
+                                f"gain {r['psi']['amplification']:.1f}"
                                 for r in rows]]]
     if with_phi:
         grid.append([img["phi_clean"], *[img[f"phi_r{j}"] for j in range(1, n + 1)]])
-        titles.append(["Φ(Ax)", *[f"Φ: {r['phi']['psnr']:.1f} dB, gain {r['phi']['amplification']:.1f}"
+        titles.append(["Φ(Ax)", *[f"Φ: {r['phi']['psnr']:.1f} dB, "
+                                  f"gain {r['phi']['amplification']:.1f}"
                               for r in rows]])
     return Figure("perturbations", grid, titles,
                   suptitle=f"Worst-case perturbations ({space} space)")

@@ -16,7 +16,8 @@ unsampled frequencies of a structured v (a lesion-like blob); in general
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 
@@ -29,7 +30,8 @@ from stablerecon.operators.base import LinearOperator
 from stablerecon.operators.fourier import SubsampledFourier
 
 
-def _pinv_part(A: LinearOperator, v: torch.Tensor, iters: int = 200, tol: float = 1e-10) -> torch.Tensor:
+def _pinv_part(A: LinearOperator, v: torch.Tensor, iters: int = 200,
+               tol: float = 1e-10) -> torch.Tensor:
     """A⁺A v = A*(AA*)⁻¹A v (CG on AA*; exact in one step when AA* = I)."""
     b = A(v)
     if isinstance(A, SubsampledFourier):
@@ -106,7 +108,8 @@ def kernel(model: Any, A: LinearOperator, x: torch.Tensor, z: torch.Tensor | Non
         with torch.no_grad():
             phi_out, phi_out2 = phi_r(y), phi_r(y2)
         maps["phi"] = hallucination(phi_out, A)
-        metrics["phi_error_x"], metrics["phi_error_x_prime"] = norm(phi_out - x), norm(phi_out2 - x2)
+        metrics["phi_error_x"] = norm(phi_out - x)
+        metrics["phi_error_x_prime"] = norm(phi_out2 - x2)
     maps["truth"] = hallucination(x, A)
     for key, (img, frac) in maps.items():
         metrics[f"hallucination_fraction_{key}"] = frac

@@ -3,13 +3,23 @@ worst-case one (K = 1, 20, 100 as in the lecture), for Ψ and Φ."""
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 
 from stablerecon import metrics as quality_metrics  # "metrics" names the result dict here
-from stablerecon.audit.common import (default_phi, input_image, measurements, norm, quality,
-                                       random_like, scaled, solver_status, unconverged_note)
+from stablerecon.audit.common import (
+    default_phi,
+    input_image,
+    measurements,
+    norm,
+    quality,
+    random_like,
+    scaled,
+    solver_status,
+    unconverged_note,
+)
 from stablerecon.audit.reconstructor import as_reconstructor
 from stablerecon.audit.result import AuditResult, Figure
 from stablerecon.devices import generator

@@ -11,8 +11,9 @@ physics (an object with ``A`` and ``A_adjoint``) becomes a :class:`LinearOperato
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
@@ -61,13 +62,15 @@ def as_reconstructor(model: Any, physics: Any = None, name: str | None = None) -
                 return Reconstructor(torch.jit.load(str(path)).eval(), name or path.name, True)
             except RuntimeError as exc:
                 raise StableReconError(f"{path}: not a TorchScript file (save the model with "
-                                       f"torch.jit.save(torch.jit.script(model), path)); {exc}")
+                                       f"torch.jit.save(torch.jit.script(model), path)); "
+                                       f"{exc}") from exc
         from stablerecon.nets.registry import available, load
 
         if text in available() or path.suffix == ".json":
             return Reconstructor(load(text), name or path.stem, True)
         raise StableReconError(f"{text!r} is neither a registry model ({', '.join(available())}),"
-                               " a card .json, an existing TorchScript file, nor python:module:function.")
+                               " a card .json, an existing TorchScript file, nor "
+                               "python:module:function.")
     if not callable(model):
         raise StableReconError(f"a reconstructor must be callable (y -> x), got "
                                f"{type(model).__name__}.")

@@ -1,5 +1,6 @@
 """Test objects and images: generated phantoms, slices of a real brain (the MNI152 template
-inside nilearn), images bundled with installed packages, and readers for user data (PNG/TIFF, NPY, DICOM, NIfTI, fastMRI HDF5)."""
+inside nilearn), images bundled with installed packages, readers for user data (PNG/TIFF,
+NPY, DICOM, NIfTI, fastMRI HDF5), and images named by short specs (``data.specs``)."""
 
 from stablerecon.data.brain import brain_slices
 from stablerecon.data.bundled import available, load

@@ -7,8 +7,8 @@ MNI152 brain template inside nilearn (``"brain"``), plus the generated Shepp–L
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch

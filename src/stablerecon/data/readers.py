@@ -187,7 +187,8 @@ def read_image(
         raise StableReconError(f"{path}: the image contains NaN or Inf values; clean it first.")
     arr, record = normalise(arr2d, normalisation)
     if np.iscomplexobj(arr):
-        tensor = torch.as_tensor(arr).to(torch.complex128 if dtype == torch.float64 else torch.complex64)
+        complex_dtype = torch.complex128 if dtype == torch.float64 else torch.complex64
+        tensor = torch.as_tensor(arr).to(complex_dtype)
     else:
         tensor = torch.as_tensor(arr.astype(np.float64)).to(dtype)
     return Image(x=tensor, source=str(path), normalisation=record)

@@ -15,8 +15,8 @@ A list of specs may also hold specs for several images, expanded by :func:`expan
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import torch
 
@@ -64,9 +64,10 @@ def image(spec: str, shape: Sequence[int]) -> torch.Tensor:
         parts = spec.split(":")
         try:
             seed, texture = int(parts[1]), float(parts[2]) if len(parts) > 2 else 0.0
-        except ValueError:
-            raise StableReconError(f"image {spec!r}: write ellipses:SEED or "
-                                   "ellipses:SEED:TEXTURE (an integer, a share in [0, 1]).")
+        except (ValueError, IndexError):
+            raise StableReconError(
+                f"image {spec!r}: write ellipses:SEED or ellipses:SEED:TEXTURE (an integer, "
+                "a share in [0, 1]).") from None
         x = random_ellipses(shape[0], seed=seed, texture=texture)[0]
     elif spec == "brain" or spec.startswith("brain:"):
         index = spec.split(":", 1)[1] if ":" in spec else "100"

@@ -32,8 +32,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 import scipy.fft
@@ -160,8 +160,8 @@ def run(ns: Sequence[int] = (10, 20, 30), Ks: Sequence[int] = (1, 3, 6), samples
             x_true = truth.x[:, 0]
             start = time.perf_counter()
             net = train_lista(train, layers=layers, epochs=epochs, seed=seed,
-                              progress=(lambda e, l: progress(
-                                  f"K={K} n={n}: LISTA epoch {e + 1}/{epochs} loss {l:.2e}"))
+                              progress=(lambda e, loss, K=K, n=n: progress(
+                                  f"K={K} n={n}: LISTA epoch {e + 1}/{epochs} loss {loss:.2e}"))
                               if progress else None)
             train_s = time.perf_counter() - start
             y_n = torch.tensor(test.y[:, 0])

@@ -29,8 +29,8 @@ import math
 import multiprocessing as mp_proc
 import time
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import mpmath
 import numpy as np
@@ -152,7 +152,8 @@ def certified_lasso(delta: float, target_digits: int = 8, max_digits: int = 1000
     :math:`x_d`; the float64 answer x is :math:`x_d` rounded, and
     :math:`\|x - x^*\| \le \|x - x_d\| + \mathrm{dist}(0, \partial f(x_d))/\mu`, evaluated in
     interval arithmetic at d + 10 digits (rigorous for the exact problem: B and y are
-    enclosed by intervals). Certified when the bound ≤ 10^-target_digits·||x||; else d doubles, from 16
+    enclosed by intervals). Certified when the bound ≤ 10^-target_digits·||x||; else d
+    doubles, from 16
     (float64-like) up to ``max_digits``.
     """
     digits = 16

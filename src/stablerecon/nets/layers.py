@@ -72,7 +72,8 @@ class UNet(nn.Module):
         m = 2**self.depth
         ph, pw = (-H) % m, (-W) % m
         if ph or pw:
-            h = nn.functional.pad(h, (0, pw, 0, ph), mode="reflect" if min(H, W) > m else "constant")
+            mode = "reflect" if min(H, W) > m else "constant"
+            h = nn.functional.pad(h, (0, pw, 0, ph), mode=mode)
         skips = []
         for level, block in enumerate(self.down):
             h = block(h)

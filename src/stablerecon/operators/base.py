@@ -10,8 +10,8 @@ moves their buffers, and every map is differentiable with respect to its input.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import torch
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import scipy.sparse
@@ -66,7 +66,8 @@ def joseph_matrix(
     return np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
 
 
-def pixel_backprojection_matrix(size: int, angles: np.ndarray, detectors: int) -> scipy.sparse.csr_matrix:
+def pixel_backprojection_matrix(size: int, angles: np.ndarray,
+                                detectors: int) -> scipy.sparse.csr_matrix:
     """Pixel-driven back-projector B (pixels × rays) used by filtered back-projection.
 
     For each pixel centre (x, y) and angle θ the projection is read at

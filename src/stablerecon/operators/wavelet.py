@@ -7,7 +7,7 @@ differentiable, and ptwt has no orthogonal periodized mode.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pywt

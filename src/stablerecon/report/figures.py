@@ -5,8 +5,8 @@ selects or changes the user's matplotlib backend, and no global figure state is 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import torch

@@ -33,8 +33,10 @@ def rows(aggregate: dict[str, Any]) -> list[dict[str, Any]]:
             if e is not None:
                 row.update({
                     "images": e["images"],
-                    "Ψ lost dB": _get(e["psi_psnr_lost"]), "Ψ lost max": _get(e["psi_psnr_lost"], "max"),
-                    "Φ lost dB": _get(e["phi_psnr_lost"]), "Φ lost max": _get(e["phi_psnr_lost"], "max"),
+                    "Ψ lost dB": _get(e["psi_psnr_lost"]),
+                    "Ψ lost max": _get(e["psi_psnr_lost"], "max"),
+                    "Φ lost dB": _get(e["phi_psnr_lost"]),
+                    "Φ lost max": _get(e["phi_psnr_lost"], "max"),
                     "Ψ amp": _get(e["psi_amplification"]),
                     "Ψ amp max": _get(e["psi_amplification"], "max"),
                     "Φ amp": _get(e["phi_amplification"]),
@@ -72,7 +74,8 @@ def sentences(aggregate: dict[str, Any]) -> list[str]:
                 text += f"; amplification Ψ {_num(_get(amp), '.2g')}"
                 if amp_phi:
                     text += f", Φ {_num(_get(amp_phi), '.2g')}"
-            ratio, ratio_phi = e["psi_worst_case_to_worst_random"], e["phi_worst_case_to_worst_random"]
+            ratio = e["psi_worst_case_to_worst_random"]
+            ratio_phi = e["phi_worst_case_to_worst_random"]
             if ratio:
                 text += (f"; worst-case/worst-random change Ψ {_num(_get(ratio), '.2g')}×"
                          + (f", Φ {_num(_get(ratio_phi), '.2g')}×" if ratio_phi else ""))
@@ -95,7 +98,8 @@ def sentences(aggregate: dict[str, Any]) -> list[str]:
 
 def save(out: str | Path, aggregate: dict[str, Any], status: dict[str, Any]) -> list[Path]:
     """Write ``summary.json`` (``status`` and the full aggregate), ``summary.md`` (in words
-    and as a table), ``table.csv/.json/.md`` (one row per model and budget) and the plots ``psnr-lost.png`` and ``amplification.png`` into ``out``."""
+    and as a table), ``table.csv/.json/.md`` (one row per model and budget) and the plots
+    ``psnr-lost.png`` and ``amplification.png`` into ``out``."""
     out = Path(out)
     files = [write_json(out / "summary.json", {"status": status, "aggregate": aggregate})]
     table = rows(aggregate)

@@ -203,7 +203,8 @@ def primal_dual(
                 candidates.append((_merit(cert, state["p"], problem), cert, state))
             merit, cert, state = min(candidates, key=lambda c: c[0])
         else:
-            dx = batch_norm(x - x_prev, len(A.in_shape)) / batch_norm(x, len(A.in_shape)).clamp_min(1e-30)
+            n = len(A.in_shape)
+            dx = batch_norm(x - x_prev, n) / batch_norm(x, n).clamp_min(1e-30)
             cert = Certificate(
                 kind="fixed_point_residual",
                 primal=problem.objective(ax, wx),

@@ -13,7 +13,8 @@ rate (images where Ψ recovers the detail at the smallest amplitude Φ recovers)
 from __future__ import annotations
 
 import statistics
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 #: (name, instability/noise summary key) of the per-budget numbers
 _BUDGETED = (

@@ -25,9 +25,10 @@ from __future__ import annotations
 
 import math
 import sys
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from stablerecon.errors import StableReconError
 
@@ -71,7 +72,8 @@ class SweepConfig:
         object.__setattr__(self, "budgets", tuple(float(b) for b in self.budgets))
         for name in ("seeds", "models", "images"):
             kind = int if name == "seeds" else str
-            if not all(isinstance(v, kind) and not isinstance(v, bool) for v in getattr(self, name)):
+            values = getattr(self, name)
+            if not all(isinstance(v, kind) and not isinstance(v, bool) for v in values):
                 raise StableReconError(f"sweep {name} must be {kind.__name__}s, got "
                                        f"{list(getattr(self, name))}.")
         if not isinstance(self.phi_tol, (int, float)) or not 0 < self.phi_tol < 1:

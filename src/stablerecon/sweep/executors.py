@@ -10,8 +10,9 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from stablerecon.errors import StableReconError
 from stablerecon.sweep.cells import Cell, run_cell

@@ -17,9 +17,10 @@ import contextlib
 import json
 import os
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from stablerecon.errors import StableReconError
 from stablerecon.sweep.aggregate import aggregate
@@ -113,8 +114,14 @@ def run(config: SweepConfig | Mapping[str, Any] | str | Path, *, workers: int | 
 
 def _run(cfg: SweepConfig, out: Path, workers: int, threads: int, ray: bool,
          ray_address: str | None, progress: bool, console: Any) -> SweepResult:
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                               TimeElapsedColumn, TimeRemainingColumn)
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     from stablerecon.report import sweep as sweep_report
     from stablerecon.report.files import write_json

@@ -13,8 +13,6 @@ and a card with everything needed to rebuild the model and its operator are writ
 from __future__ import annotations
 
 import math
-import shlex
-import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -380,7 +378,7 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, console=None,
         "description": f"{cfg.net} for {cfg.modality}, {cfg.size}x{cfg.size}, trained on "
                        f"{_DESCRIBE[cfg.dataset]} by stablerecon train.",
         "weights": weights,
-        "train_command": command or "stablerecon train " + " ".join(map(shlex.quote, sys.argv[2:])),
+        "train_command": command or f"stablerecon.train.train({cfg!r}, out=...) (Python)",
         "config": asdict(cfg),
         **{k: v for k, v in data.items() if k != "validation_set"},
         "training_time_s": history[-1]["elapsed_s"] if history else 0.0,
