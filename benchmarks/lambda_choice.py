@@ -15,22 +15,17 @@ import json
 import torch
 
 import stablerecon as sr
-from stablerecon.audit.common import random_like, scaled
+from stablerecon.modality import modality
+from stablerecon.noise import add_noise
 
 LAMBDAS = sr.solvers.api.LAMBDA_GRID
 
 
-def noisy(A, x, level, relative, gen):
-    y = A(x)
-    e = random_like(tuple(y.shape), y.dtype, gen)
-    return y + (scaled(e, level * float(y.norm())) if relative else level * e)
-
-
-def sweep(kind, A, x, levels, relative):
+def sweep(kind, A, x, levels):
     gen = torch.Generator().manual_seed(0)
     rows = []
     for level in levels:
-        y = noisy(A, x, level, relative, gen)
+        y = add_noise(A(x), level, relative=modality(kind).relative_noise, gen=gen)
         psnr = {}
         for lam in LAMBDAS:
             phi = sr.solvers.standard_method(A, kind, lam=lam, tol=1e-4, max_iter=2000)
@@ -46,10 +41,9 @@ def main() -> None:
     x = sr.data.shepp_logan(128)
     mri = sr.nets.operator_for("mri-cascade")
     out = {"image": "shepp_logan 128", "lambdas": list(LAMBDAS),
-           "mri": sweep("mri", mri, x.to(torch.complex64), (0.0, 0.03), True),
-           "ct": sweep("ct", sr.operators.Radon((128, 128), 50), x, (0.0, 0.03), True),
-           "denoise": sweep("denoise", sr.operators.Identity((128, 128)), x, (0.05, 0.1),
-                            False)}
+           "mri": sweep("mri", mri, x.to(torch.complex64), (0.0, 0.03)),
+           "ct": sweep("ct", sr.operators.Radon((128, 128), 50), x, (0.0, 0.03)),
+           "denoise": sweep("denoise", sr.operators.Identity((128, 128)), x, (0.05, 0.1))}
     print(json.dumps(out, indent=2))
 
 

@@ -92,3 +92,16 @@ def test_an_unwritable_out_is_refused_before_the_work(tmp_path):
     blocker.write_text("not a folder")
     with pytest.raises(StableReconError, match="cannot write to"):
         train(TrainConfig(net="dncnn", size=32, epochs=1, steps=1), blocker / "out")
+
+
+def test_measurements_follow_the_modality_noise_model():
+    from stablerecon.modality import build_operator
+    from stablerecon.train.trainer import measure
+
+    x = torch.zeros(2, 16, 16)
+    default = TrainConfig(net="dncnn", size=16)  # denoising: σ = 0.1 unless told otherwise
+    A = build_operator(default.operator_spec())
+    y = measure(default, A, x, torch.Generator().manual_seed(0))
+    assert 0.08 < float(y.std()) < 0.12
+    silent = TrainConfig(net="dncnn", size=16, noise=0.0)  # an explicit 0 means no noise
+    assert torch.equal(measure(silent, A, x, torch.Generator().manual_seed(0)), x)

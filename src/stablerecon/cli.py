@@ -122,47 +122,38 @@ def solve(
                                                          "(8..4096)."),
     rate: float = typer.Option(0.25, help="MRI sampling rate (variable density)."),
     angles: int = typer.Option(60, help="CT: number of angles in [0, pi)."),
-    noise: float = typer.Option(0.0, help="Relative noise level ||e|| / ||Ax||."),
-    lam: float = typer.Option(1e-3, help="lambda (U-LASSO, SR-LASSO)."),
+    noise: float | None = typer.Option(None, help="Noise level: ||e|| / ||Ax|| for mri and "
+                                                  "ct (default 0), σ for denoise (default "
+                                                  "0.1)."),
+    lam: float | None = typer.Option(None, help="lambda (U-LASSO, SR-LASSO); default: the "
+                                                "modality's preset."),
     tol: float = typer.Option(1e-5, help="Certified relative duality gap to reach."),
     max_iter: int = typer.Option(5000, help="Iteration cap."),
     seed: int = typer.Option(0, help="Seed for mask and noise."),
     out: Path | None = typer.Option(None, help="Write the figure and JSON here."),
 ) -> None:
     """Reconstruct with a standard method and print its certificate (JSON)."""
-    import math
-
     import torch
-    from skimage.transform import resize
 
-    from stablerecon import data, metrics, operators, solvers
+    from stablerecon import metrics, solvers
+    from stablerecon.data.specs import image as image_from_spec
+    from stablerecon.modality import modality as find_modality
+    from stablerecon.noise import add_noise
 
     try:
-        if Path(image).exists():
-            x = data.read_image(image, dtype=torch.float64).x
-            x = torch.as_tensor(resize(x.abs().numpy(), (size, size)))
-        else:
-            x = data.load(image, size=size, dtype=torch.float64).x
+        mod = find_modality(modality)
         shape = (size, size)
-        if modality == "mri":
-            A = operators.SubsampledFourier(
-                shape, operators.sampling.variable_density(shape, rate, seed=seed))
-            x = x.to(torch.complex128)
-            W = operators.Wavelet(shape, "db4", levels=min(4, int(math.log2(size & -size))))
-        elif modality in ("ct", "denoise"):
-            A = operators.Radon(shape, angles) if modality == "ct" else operators.Identity(shape)
-            W = operators.Gradient(shape)
-        else:
-            raise StableReconError(f"unknown modality {modality!r}; choose mri, ct or denoise.")
-        y = A(x)
-        gen = torch.Generator().manual_seed(seed)
-        e = torch.randn(y.shape, dtype=y.dtype, generator=gen)
-        y = y + noise * y.norm() * e / e.norm()
-        options = dict(W=W, tol=tol, max_iter=max_iter)
+        A = mod.operator(mod.spec(shape, rate=rate, mask_seed=seed, angles=angles))
+        x = image_from_spec(image, shape).to(mod.image_dtype(torch.float64))
+        clean = A(x)
+        y = add_noise(clean, mod.noise_level(noise), relative=mod.relative_noise,
+                      gen=torch.Generator().manual_seed(seed))
+        options = dict(W=mod.sparsifier(shape), tol=tol, max_iter=max_iter)
         if problem == "qcbp":
-            res = solvers.qcbp(A, y, eta=max(noise, 1e-6) * float(A(x).norm()), **options)
+            eta = max(float((y - clean).norm()), 1e-6 * float(clean.norm()))
+            res = solvers.qcbp(A, y, eta=eta, **options)
         elif problem in ("u_lasso", "sr_lasso"):
-            res = getattr(solvers, problem)(A, y, lam=lam, **options)
+            res = getattr(solvers, problem)(A, y, lam=mod.lam if lam is None else lam, **options)
         else:
             raise StableReconError(f"unknown problem {problem!r}; choose qcbp, u_lasso, sr_lasso.")
     except StableReconError as exc:
@@ -233,7 +224,8 @@ def train_command(
     lr_schedule: str = typer.Option("constant", help="constant | cosine (decay to 0 over "
                                                      "epochs × steps)."),
     seed: int = typer.Option(0, help="Seed for data, noise and initialisation."),
-    noise: float = typer.Option(0.0, help="Relative measurement noise (denoise: σ, default 0.1)."),
+    noise: float | None = typer.Option(None, help="Measurement noise: ||e|| / ||Ax|| (default "
+                                                  "0); denoise: σ (default 0.1)."),
     rate: float = typer.Option(0.25, help="MRI sampling rate."),
     pattern: str = typer.Option("variable_density", help="MRI sampling pattern."),
     angles: int = typer.Option(50, help="CT: number of angles."),

@@ -13,10 +13,9 @@ from stablerecon import metrics
 from stablerecon.audit.reconstructor import Reconstructor, as_reconstructor
 from stablerecon.devices import module_device
 from stablerecon.errors import StableReconError
+from stablerecon.modality import modality_of
+from stablerecon.noise import gaussian
 from stablerecon.operators.base import LinearOperator
-from stablerecon.operators.fourier import SubsampledFourier
-from stablerecon.operators.matrix import Identity
-from stablerecon.operators.radon import Radon
 
 
 def default_phi(A: LinearOperator, phi: Any = "auto", x: torch.Tensor | None = None,
@@ -32,13 +31,12 @@ def default_phi(A: LinearOperator, phi: Any = "auto", x: torch.Tensor | None = N
     if isinstance(phi, str) and phi == "auto":
         from stablerecon.solvers.api import standard_method
 
-        kind = ("mri" if isinstance(A, SubsampledFourier) else "ct" if isinstance(A, Radon)
-                else "denoise" if isinstance(A, Identity) else None)
-        if kind is None:
+        mod = modality_of(A)
+        if mod is None:
             return None
-        real = kind == "mri" and x is not None and not x.is_complex()
-        return as_reconstructor(standard_method(A, kind, real=real, **options),
-                                name=f"Φ (SR-LASSO{', x real' if real else ''}, {kind})")
+        real = mod.complex_images and x is not None and not x.is_complex()
+        return as_reconstructor(standard_method(A, mod.name, real=real, **options),
+                                name=f"Φ (SR-LASSO{', x real' if real else ''}, {mod.name})")
     return as_reconstructor(phi)
 
 
@@ -49,8 +47,8 @@ def check_sizes(values: Sequence[float], what: str, allow_zero: bool = False) ->
     ok = bool(values) and all(isinstance(v, (int, float)) and math.isfinite(v)
                               and (v >= 0 if allow_zero else v > 0) for v in values)
     if not ok:
-        kind = "numbers ≥ 0" if allow_zero else "positive numbers"
-        raise StableReconError(f"{what} must be a non-empty list of {kind}, got {values}; "
+        wanted = "numbers ≥ 0" if allow_zero else "positive numbers"
+        raise StableReconError(f"{what} must be a non-empty list of {wanted}, got {values}; "
                                "e.g. [0.01, 0.02].")
     return values
 
@@ -133,15 +131,6 @@ def norm(t: torch.Tensor) -> float:
     return float(torch.linalg.vector_norm(t.detach()))
 
 
-def random_like(shape, dtype: torch.dtype, gen: torch.Generator) -> torch.Tensor:
-    """Standard Gaussian (complex: independent real and imaginary parts) of a shape/dtype,
-    drawn on the generator's device."""
-    if dtype.is_complex:
-        real = torch.randn(*shape, 2, generator=gen, dtype=torch.float64, device=gen.device)
-        return torch.view_as_complex(real).to(dtype)
-    return torch.randn(*shape, generator=gen, dtype=torch.float64, device=gen.device).to(dtype)
-
-
 def scaled(v: torch.Tensor, radius: float) -> torch.Tensor:
     """v rescaled to norm ``radius``."""
     return v * (radius / max(norm(v), 1e-300))
@@ -153,7 +142,7 @@ def sphere_ascent(objective, name: str, shape, dtype: torch.dtype, radius: float
     from a random start: v ← radius·(v + radius·g/||g||)/||·||, power-iteration-like (on
     ||Tv||² it converges to T's top singular vector). Stops at ``steps``, at a zero gradient,
     or when 10 steps gained ≤ ``tol`` relative. Returns the best v and the objective trace."""
-    v = scaled(random_like(shape, dtype, gen), radius)
+    v = scaled(gaussian(shape, dtype, gen), radius)
     trace: list[float] = []
     best, best_v = -float("inf"), v
     for _ in range(steps):

@@ -15,13 +15,13 @@ from stablerecon.audit.common import (
     input_image,
     norm,
     quality,
-    random_like,
     scaled,
     sphere_ascent,
 )
 from stablerecon.audit.reconstructor import as_reconstructor
 from stablerecon.audit.result import AuditResult, Plot
 from stablerecon.devices import generator
+from stablerecon.noise import gaussian
 from stablerecon.operators.base import LinearOperator
 
 
@@ -57,7 +57,7 @@ def curve(model: Any, A: LinearOperator, x: torch.Tensor,
         radius = level * norm(y0)
         e_worst = (_worst_error(psi, y0, x, radius, steps, restarts, gen) if level > 0
                    else torch.zeros_like(y0))
-        gauss = [scaled(random_like(tuple(y0.shape), y0.dtype, gen), radius)
+        gauss = [scaled(gaussian(tuple(y0.shape), y0.dtype, gen), radius)
                  for _ in range(gaussian_draws)]
         row: dict[str, Any] = {"eps": level}
         for name, recon in (("psi", psi), ("phi", phi_r)):

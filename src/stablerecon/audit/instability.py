@@ -28,7 +28,6 @@ from stablerecon.audit.common import (
     measurements,
     norm,
     quality,
-    random_like,
     scaled,
     solver_status,
     sphere_ascent,
@@ -38,6 +37,7 @@ from stablerecon.audit.reconstructor import as_reconstructor
 from stablerecon.audit.result import AuditResult, Figure
 from stablerecon.devices import generator
 from stablerecon.errors import StableReconError
+from stablerecon.noise import gaussian
 from stablerecon.operators.base import LinearOperator
 
 
@@ -59,7 +59,7 @@ def _ascent_ball(psi, A, x, base, radius, steps, space, gen, tol) -> tuple[torch
 def _ascent_lambda(psi, A, x, base, lam, steps, lr, space, gen, tol) -> tuple[torch.Tensor, list]:
     """Adam ascent on Q(r) = ||Ψ(A(x+r)) − Ψ(Ax)||² − λ||r||²."""
     shape, dtype = _perturbation_shape(A, x, space)
-    r = scaled(random_like(shape, dtype, gen), 1e-3 * norm(x)).requires_grad_(True)
+    r = scaled(gaussian(shape, dtype, gen), 1e-3 * norm(x)).requires_grad_(True)
     opt = torch.optim.Adam([r], lr=lr, maximize=True)
     trace, best, best_r = [], -float("inf"), r.detach().clone()
     for _ in range(steps):
@@ -87,11 +87,11 @@ def _gradient_free(psi, A, x, base, radius, steps, space, gen) -> tuple[torch.Te
         with torch.no_grad():
             return norm(psi(measurements(A, x, r, space)) - base)
 
-    best_r = scaled(random_like(shape, dtype, gen), radius)
+    best_r = scaled(gaussian(shape, dtype, gen), radius)
     best = change(best_r)
     trace, sigma = [best], 0.5
     for _ in range(steps - 1):
-        cand = scaled(best_r + sigma * radius * scaled(random_like(shape, dtype, gen), 1.0),
+        cand = scaled(best_r + sigma * radius * scaled(gaussian(shape, dtype, gen), 1.0),
                        radius)
         value = change(cand)
         if value > best:

@@ -15,7 +15,6 @@ from stablerecon.audit.common import (
     measurements,
     norm,
     quality,
-    random_like,
     scaled,
     solver_status,
     unconverged_note,
@@ -24,6 +23,7 @@ from stablerecon.audit.reconstructor import as_reconstructor
 from stablerecon.audit.result import AuditResult, Figure
 from stablerecon.devices import generator
 from stablerecon.errors import StableReconError
+from stablerecon.noise import gaussian
 from stablerecon.operators.base import LinearOperator
 
 
@@ -72,7 +72,7 @@ def noise(model: Any, A: LinearOperator, x: torch.Tensor, r: torch.Tensor | None
     shape = tuple(y0.shape) if space == "measurement" else tuple(x.shape)
     dtype = y0.dtype if space == "measurement" else x.dtype
     gen = generator(seed, x.device)
-    draws = [scaled(random_like(shape, dtype, gen), radius) for _ in range(max(K))]
+    draws = [scaled(gaussian(shape, dtype, gen), radius) for _ in range(max(K))]
     psi_changes, psi_psnrs = _changes(psi, A, x, draws, space, base)
     psi_clean = quality_metrics.psnr(base, x)
     metrics: dict[str, Any] = {"model": psi.name, "space": space, "r_rel": radius / scale,

@@ -18,11 +18,8 @@ import torch
 
 from stablerecon.devices import module_device, resolve_device
 from stablerecon.errors import StableReconError
+from stablerecon.modality import build_operator
 from stablerecon.operators.base import LinearOperator
-from stablerecon.operators.fourier import SubsampledFourier
-from stablerecon.operators.matrix import Identity
-from stablerecon.operators.radon import Radon
-from stablerecon.operators.sampling import make_mask
 from stablerecon.operators.wavelet import Wavelet
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
@@ -63,26 +60,6 @@ def _card_path(name: str) -> Path:
 def card(name: str) -> dict[str, Any]:
     """The card (a dict) of a shipped model, or of a card file (``name`` ending in .json)."""
     return json.loads(_card_path(name).read_text())
-
-
-def build_operator(spec: dict[str, Any]) -> LinearOperator:
-    """The forward operator described by a card's ``operator`` entry.
-
-    ``{"modality": "mri", "shape": [H, W], "mask": {"pattern", "rate", "seed"}}``,
-    ``{"modality": "ct", "shape": [H, W], "angles": n, "detectors": d or null}`` or
-    ``{"modality": "denoise", "shape": [H, W]}``.
-    """
-    modality = spec.get("modality")
-    shape = tuple(spec["shape"])
-    if modality == "mri":
-        m = spec["mask"]
-        return SubsampledFourier(shape, make_mask(m["pattern"], shape, m["rate"], m.get("seed", 0)))
-    if modality == "ct":
-        return Radon(shape, spec["angles"], spec.get("detectors"))
-    if modality == "denoise":
-        return Identity(shape)
-    raise StableReconError(f"unknown modality {modality!r} in the operator spec {spec}; "
-                           "use 'mri', 'ct' or 'denoise'.")
 
 
 def operator_for(name: str) -> LinearOperator:

@@ -236,12 +236,9 @@ def _device_of(op: torch.nn.Module) -> torch.device:
 def _random(shape: Shape, dtype: torch.dtype, seed: int, device: torch.device) -> torch.Tensor:
     """Seeded Gaussian test vector, drawn on the CPU (the same vector on every device, so
     norm estimates and adjoint checks agree across devices), then moved to ``device``."""
-    gen = torch.Generator(device="cpu").manual_seed(seed)
-    r = real_dtype(dtype)
-    if dtype.is_complex:
-        parts = torch.randn((*shape, 2), generator=gen, dtype=r, device="cpu")
-        return torch.view_as_complex(parts).to(device)
-    return torch.randn(shape, generator=gen, dtype=dtype, device="cpu").to(device)
+    from stablerecon.noise import gaussian
+
+    return gaussian(tuple(shape), dtype, torch.Generator(device="cpu").manual_seed(seed)).to(device)
 
 
 def _check_input(op: LinearOperator, x: torch.Tensor, shape: Shape, what: str) -> None:

@@ -9,6 +9,7 @@ import torch
 
 from stablerecon.devices import module_device
 from stablerecon.errors import StableReconError
+from stablerecon.modality import MODALITIES
 from stablerecon.operators.base import LinearOperator, RealInput, batch_norm
 from stablerecon.solvers.primal_dual import primal_dual
 from stablerecon.solvers.problem import Problem
@@ -203,20 +204,20 @@ class StandardMethod(torch.nn.Module):
         return self.description
 
 
-#: λ for the presets: SR-LASSO on images scaled to max 1, the best of the grid 1e-3…3e-1 in
-#: ``benchmarks/lambda_choice.py`` (128² Shepp–Logan). MRI: every λ ≤ 1e-2 gives the same
-#: (interpolating) solution, noiseless or with 3% noise. Denoising: 1e-2 is best at σ = 0.05
-#: and 0.1. CT: 3e-3 is best without noise (55 dB) but with 3% noise 3e-2 does better (29.7
-#: against 24.6 dB); pass lam= for noisy CT.
-PRESET_LAMBDA = {"mri": 1e-3, "ct": 3e-3, "denoise": 1e-2}
+#: λ for the presets (:mod:`stablerecon.modality` holds them): SR-LASSO on images scaled to
+#: max 1, the best of the grid 1e-3…3e-1 in ``benchmarks/lambda_choice.py`` (128²
+#: Shepp–Logan). MRI: every λ ≤ 1e-2 gives the same (interpolating) solution, noiseless or
+#: with 3% noise. Denoising: 1e-2 is best at σ = 0.05 and 0.1. CT: 3e-3 is best without noise
+#: (55 dB) but with 3% noise 3e-2 does better (29.7 against 24.6 dB); pass lam= for noisy CT.
+PRESET_LAMBDA = {name: mod.lam for name, mod in MODALITIES.items()}
 #: The λ grid the presets were chosen from, and over which Φ is compared with trained networks.
 LAMBDA_GRID = (1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1)
 
 
-def standard_method(A: LinearOperator, kind: str = "mri", lam: float | None = None,
+def standard_method(A: LinearOperator, modality: str = "mri", lam: float | None = None,
                     W: LinearOperator | None = None, tol: float = 1e-4,
                     max_iter: int = 2000, real: bool = False, **options) -> StandardMethod:
-    """The lecture's "state-of-the-art standard method" Φ for a modality, as a callable.
+    """The lecture's "state-of-the-art standard method" Φ for a ``modality``, as a callable.
 
     * ``"mri"``: SR-LASSO with orthogonal db4 wavelets (up to 4 levels);
     * ``"ct"``: SR-LASSO with the gradient (TV), a non-unitary W, so plain PDHG;
@@ -226,22 +227,10 @@ def standard_method(A: LinearOperator, kind: str = "mri", lam: float | None = No
     constrains the reconstruction to be real (for MRI of magnitude images; the other
     modalities are real already).
     """
-    from stablerecon.operators import Gradient, Wavelet
+    from stablerecon.modality import modality as find_modality
 
-    if kind not in PRESET_LAMBDA:
-        raise StableReconError(f"unknown kind {kind!r}; choose one of {sorted(PRESET_LAMBDA)}.")
-    shape = A.in_shape
-    if W is None:
-        if kind == "mri":
-            levels = min(4, int(math.log2(math.gcd(*shape) & -math.gcd(*shape))))
-            if levels < 1:
-                raise StableReconError(
-                    f"image shape {shape} has an odd side; wavelets need even sizes. Pass W= "
-                    "(e.g. sr.operators.Gradient(shape))."
-                )
-            W = Wavelet(shape, "db4", levels=levels)
-        else:
-            W = Gradient(shape)
-        W = W.to(module_device(A) or "cpu")  # beside A: Φ runs where A's buffers are
-    lam = PRESET_LAMBDA[kind] if lam is None else lam
+    mod = find_modality(modality)
+    if W is None:  # beside A: Φ runs where A's buffers are
+        W = mod.sparsifier(A.in_shape).to(module_device(A) or "cpu")
+    lam = mod.lam if lam is None else lam
     return StandardMethod(A, W, lam, tol=tol, max_iter=max_iter, real=real, **options)

@@ -27,7 +27,9 @@ from stablerecon.data.phantoms import random_ellipses, shepp_logan
 from stablerecon.data.readers import read_image
 from stablerecon.devices import generator, module_device, resolve_device
 from stablerecon.errors import StableReconError
+from stablerecon.modality import modality
 from stablerecon.nets.registry import build, build_operator, model_state
+from stablerecon.noise import add_noise
 from stablerecon.report.files import ensure_writable, save_torch, write_json
 
 #: network name → (card kind, modality, default architecture)
@@ -55,7 +57,7 @@ class TrainConfig:
     lr: float = 1e-3
     lr_schedule: str = "constant"
     seed: int = 0
-    noise: float = 0.0
+    noise: float | None = None  # None: the modality's default (stablerecon.modality)
     rate: float = 0.25
     pattern: str = "variable_density"
     angles: int = 50
@@ -84,7 +86,8 @@ class TrainConfig:
         if self.lr_schedule not in ("constant", "cosine"):
             raise StableReconError(f"--lr-schedule must be 'constant' or 'cosine', got "
                                    f"{self.lr_schedule!r}.")
-        if not (self.noise >= 0 and self.lr > 0 and math.isfinite(self.noise)
+        noise = 0.0 if self.noise is None else self.noise
+        if not (noise >= 0 and self.lr > 0 and math.isfinite(noise)
                 and math.isfinite(self.lr)):  # written so that NaN fails too
             raise StableReconError(f"--noise must be a finite number ≥ 0 and --lr a finite "
                                    f"number > 0, got {self.noise} and {self.lr}.")
@@ -110,13 +113,8 @@ class TrainConfig:
         return self.name or f"{self.modality}-{self.net}"
 
     def operator_spec(self) -> dict[str, Any]:
-        shape = [self.size, self.size]
-        if self.modality == "mri":
-            return {"modality": "mri", "shape": shape,
-                    "mask": {"pattern": self.pattern, "rate": self.rate, "seed": 0}}
-        if self.modality == "ct":
-            return {"modality": "ct", "shape": shape, "angles": self.angles, "detectors": None}
-        return {"modality": "denoise", "shape": shape}
+        return modality(self.modality).spec((self.size, self.size), pattern=self.pattern,
+                                            rate=self.rate, angles=self.angles)
 
     def card(self) -> dict[str, Any]:
         kind, _, default = NETWORKS[self.net]
@@ -164,24 +162,13 @@ def training_batch(cfg: TrainConfig, epoch: int, step: int,
 
 
 def measure(cfg: TrainConfig, A, x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-    """y = A x (+ noise): relative level ``noise`` for MRI/CT (||e|| = noise·||Ax||), absolute
-    standard deviation ``noise`` (default 0.1) for denoising. The noise is drawn on the
-    generator's device and moved to y's."""
-    xin = x.to(torch.complex64) if cfg.modality == "mri" else x
-    y = A(xin)
-
-    def draw() -> torch.Tensor:
-        return torch.randn(y.shape, generator=gen, dtype=y.dtype, device=gen.device).to(y.device)
-
-    if cfg.modality == "denoise":
-        sigma = cfg.noise or 0.1
-        return y + sigma * draw()
-    if cfg.noise > 0:
-        e = draw()
-        dims = tuple(range(1, y.ndim))
-        scale = cfg.noise * torch.linalg.vector_norm(y, dim=dims, keepdim=True)
-        y = y + scale * e / torch.linalg.vector_norm(e, dim=dims, keepdim=True)
-    return y
+    """y = A x + e with the modality's noise model (:mod:`stablerecon.noise`): ||e|| =
+    ``noise``·||Ax|| per image for MRI and CT, entries of standard deviation ``noise``
+    (default 0.1) for denoising. Drawn on the generator's device, moved to y's."""
+    mod = modality(cfg.modality)
+    y = A(x.to(mod.image_dtype(x.dtype)))
+    return add_noise(y, mod.noise_level(cfg.noise), relative=mod.relative_noise, gen=gen,
+                     sample_dims=len(A.out_shape))
 
 
 def validation_set(cfg: TrainConfig, A) -> tuple[torch.Tensor, torch.Tensor]:

@@ -1,0 +1,136 @@
+r"""The imaging modalities, one object each: how its operator is described and built, its
+sparsifying transform W and preset λ for the standard method Φ, the dtype its images enter
+the operator in, and the measurement noise it is trained and solved with.
+
+========  ====================================  ============  ========  ==================
+name      operator (from a spec)                W             λ preset  noise level means
+========  ====================================  ============  ========  ==================
+mri       subsampled unitary 2-D DFT (a mask)   db4 wavelets  1e-3      ||e|| / ||Ax||
+ct        parallel-beam Radon transform         gradient      3e-3      ||e|| / ||Ax||
+denoise   identity                              gradient      1e-2      σ per pixel (0.1)
+========  ====================================  ============  ========  ==================
+
+A spec is the JSON-ready dict a model card stores, e.g. ``{"modality": "mri", "shape":
+[128, 128], "mask": {"pattern": "variable_density", "rate": 0.25, "seed": 0}}``; it is
+enough to rebuild the operator exactly.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from stablerecon.errors import StableReconError
+from stablerecon.operators.base import LinearOperator, RealInput
+
+
+@dataclass(frozen=True)
+class Modality:
+    """One modality (see the module table): ``name``, the preset ``lam`` of Φ, whether its
+    images are complex (``complex_images``), whether its noise level is relative to ||Ax||
+    (``relative_noise``) and the level used when none is given (``default_noise``)."""
+
+    name: str
+    lam: float
+    complex_images: bool
+    relative_noise: bool
+    default_noise: float
+
+    def spec(self, shape: Sequence[int], *, pattern: str = "variable_density",
+             rate: float = 0.25, mask_seed: int = 0, angles: int = 60,
+             detectors: int | None = None) -> dict[str, Any]:
+        """The operator spec for ``shape`` (MRI: sampling pattern, rate, mask seed; CT:
+        angles and detectors; the others are ignored)."""
+        shape = [int(s) for s in shape]
+        if self.name == "mri":
+            return {"modality": "mri", "shape": shape,
+                    "mask": {"pattern": pattern, "rate": rate, "seed": mask_seed}}
+        if self.name == "ct":
+            return {"modality": "ct", "shape": shape, "angles": angles, "detectors": detectors}
+        return {"modality": "denoise", "shape": shape}
+
+    def operator(self, spec: dict[str, Any]) -> LinearOperator:
+        """The operator a spec describes (built on the CPU; ``.to(device)`` moves it)."""
+        from stablerecon.operators.fourier import SubsampledFourier
+        from stablerecon.operators.matrix import Identity
+        from stablerecon.operators.radon import Radon
+        from stablerecon.operators.sampling import make_mask
+
+        shape = tuple(spec["shape"])
+        if self.name == "mri":
+            m = spec["mask"]
+            return SubsampledFourier(shape, make_mask(m["pattern"], shape, m["rate"],
+                                                      m.get("seed", 0)))
+        if self.name == "ct":
+            return Radon(shape, spec["angles"], spec.get("detectors"))
+        return Identity(shape)
+
+    def sparsifier(self, shape: Sequence[int]) -> LinearOperator:
+        """Φ's W: orthogonal db4 wavelets with as many levels as the shape allows (≤ 4) for
+        MRI, the gradient (TV) otherwise."""
+        from stablerecon.operators.gradient import Gradient
+        from stablerecon.operators.wavelet import Wavelet
+
+        shape = tuple(shape)
+        if self.name != "mri":
+            return Gradient(shape)
+        g = math.gcd(*shape)
+        levels = min(4, int(math.log2(g & -g)))
+        if levels < 1:
+            raise StableReconError(f"image shape {shape} has an odd side; wavelets need even "
+                                   "sizes. Pass W= (e.g. sr.operators.Gradient(shape)).")
+        return Wavelet(shape, "db4", levels=levels)
+
+    def image_dtype(self, real: torch.dtype = torch.float32) -> torch.dtype:
+        """The dtype images enter this modality's operator in (complex for MRI)."""
+        if not self.complex_images:
+            return real
+        return torch.complex128 if real == torch.float64 else torch.complex64
+
+    def noise_level(self, level: float | None) -> float:
+        """``level``, or this modality's default when None."""
+        return self.default_noise if level is None else float(level)
+
+
+MODALITIES = {
+    "mri": Modality("mri", lam=1e-3, complex_images=True, relative_noise=True,
+                    default_noise=0.0),
+    "ct": Modality("ct", lam=3e-3, complex_images=False, relative_noise=True,
+                   default_noise=0.0),
+    "denoise": Modality("denoise", lam=1e-2, complex_images=False, relative_noise=False,
+                        default_noise=0.1),
+}
+
+
+def modality(name: str) -> Modality:
+    """The modality called ``name`` ("mri", "ct" or "denoise")."""
+    if name not in MODALITIES:
+        raise StableReconError(f"unknown modality {name!r}; choose one of "
+                               f"{', '.join(MODALITIES)}.")
+    return MODALITIES[name]
+
+
+def build_operator(spec: dict[str, Any]) -> LinearOperator:
+    """The operator a spec (a card's ``operator`` entry) describes."""
+    if not isinstance(spec, dict) or "shape" not in spec:
+        raise StableReconError(f"an operator spec is a dict with 'modality' and 'shape', got "
+                               f"{spec!r}.")
+    return modality(spec.get("modality")).operator(spec)
+
+
+def modality_of(A: LinearOperator) -> Modality | None:
+    """The modality an operator belongs to (looking through :class:`RealInput`), or None
+    for operators of no modality (matrices, user operators)."""
+    from stablerecon.operators.fourier import SubsampledFourier
+    from stablerecon.operators.matrix import Identity
+    from stablerecon.operators.radon import Radon
+
+    inner = A.op if isinstance(A, RealInput) else A
+    for cls, name in ((SubsampledFourier, "mri"), (Radon, "ct"), (Identity, "denoise")):
+        if isinstance(inner, cls):
+            return MODALITIES[name]
+    return None
