@@ -53,7 +53,7 @@ def main() -> None:
     xs = sr.data.brain_slices(A.in_shape[0], "test")[: args.slices]
     rows = []
     for i, x in enumerate(xs):
-        inst = sr.audit.instability(net, A, x, deltas=[args.delta], steps=args.steps, phi=phi,
+        inst = sr.audit.instability(net, A, x, radii=[args.delta], steps=args.steps, phi=phi,
                                     seed=i)
         noise = sr.audit.noise(net, A, x, worst_case=inst, K=(args.phi_random, args.random),
                                phi=phi, phi_K=args.phi_random, seed=i)
@@ -79,7 +79,7 @@ def main() -> None:
     fire = sr.nets.build(fire_card).to(device).eval()
     fire_rows = []
     for i, x in enumerate(xs[: args.firenet_slices]):
-        inst = sr.audit.instability(fire, fire.operator, x, deltas=[args.delta],
+        inst = sr.audit.instability(fire, fire.operator, x, radii=[args.delta],
                                     steps=args.firenet_steps, phi=None, seed=i)
         row = inst.metrics["perturbations"][0]
         fire_rows.append({"slice": rows[i]["slice"], "psnr": inst.metrics["psi_clean"]["psnr"],

@@ -16,7 +16,7 @@ import json
 import torch
 
 import stablerecon as sr
-from timing import best_time
+from timing import median_time
 
 
 def depth_table(A, W, x, lam, restarts, inner):
@@ -53,9 +53,9 @@ def main() -> None:
     net = sr.nets.load("mri-firenet")
     y = A(x.to(torch.complex64))
     with torch.no_grad():
-        t_net = best_time(lambda: net(y), repeat=3)
+        t_net = median_time(lambda: net(y), repeat=3)
     xc = x.to(torch.complex64)
-    t_pair = best_time(lambda: W.H(W(A.H(A(xc)))), repeat=50)
+    t_pair = median_time(lambda: W.H(W(A.H(A(xc)))), repeat=50)
     out["time"] = {"layer_ms": t_net / net.depth, "fft_dwt_pair_ms": t_pair,
                    "ratio": t_net / net.depth / t_pair, "depth": net.depth}
     print(json.dumps(out, indent=2))

@@ -23,7 +23,7 @@ import torch
 import stablerecon as sr
 from stablerecon.train import TrainConfig
 from stablerecon.train.trainer import measure, training_batch
-from timing import best_time
+from timing import median_time
 
 
 def _sync(device: torch.device) -> None:
@@ -36,7 +36,7 @@ def timed(fn, device: torch.device, repeat: int) -> float:
     def run() -> None:
         fn()
         _sync(device)
-    return best_time(run, repeat)
+    return median_time(run, repeat)
 
 
 def measure_device(device: torch.device, repeat: int, audit_steps: int) -> dict[str, float]:
@@ -90,7 +90,7 @@ def measure_device(device: torch.device, repeat: int, audit_steps: int) -> dict[
     x128 = sr.data.shepp_logan(cascade.operator.in_shape[0])
     _sync(device)
     t = time.perf_counter()
-    sr.audit.instability(cascade, cascade.operator, x128, deltas=(0.01, 0.02, 0.04),
+    sr.audit.instability(cascade, cascade.operator, x128, radii=(0.01, 0.02, 0.04),
                          steps=audit_steps, seed=0)
     _sync(device)
     ms[f"instability_audit_cascade_{audit_steps}steps"] = 1e3 * (time.perf_counter() - t)

@@ -19,7 +19,7 @@ import torch
 from skimage.transform import radon
 
 import stablerecon as sr
-from timing import best_time
+from timing import median_time
 
 
 def main() -> None:
@@ -41,19 +41,20 @@ def main() -> None:
                      "machine": platform.machine(), "torch": torch.__version__, "ms": {}}
     for batch in (1, 8):
         x_c = torch.randn(batch, n, n, dtype=torch.complex64)
-        results["ms"][f"torch_fft2_ifft2_b{batch}"] = best_time(
+        results["ms"][f"torch_fft2_ifft2_b{batch}"] = median_time(
             lambda: torch.fft.ifft2(torch.fft.fft2(x_c, norm="ortho"), norm="ortho"), rep)
         xn = x_c.numpy().astype(np.complex128)
-        results["ms"][f"pywt_periodization_db4_L4_b{batch}"] = best_time(
+        results["ms"][f"pywt_periodization_db4_L4_b{batch}"] = median_time(
             lambda: pywt.waverec2(pywt.wavedec2(xn, "db4", mode="periodization", level=4,
                                                 axes=(-2, -1)),
                                   "db4", mode="periodization", axes=(-2, -1)), rep)
         for name, (op, dtype) in ops.items():
             x = torch.randn(batch, n, n, dtype=dtype)
-            results["ms"][f"{name}_b{batch}"] = best_time(lambda: op.H(op(x)), rep)
+            results["ms"][f"{name}_b{batch}"] = median_time(lambda: op.H(op(x)), rep)
     img = sr.data.shepp_logan(n, dtype=torch.float64).numpy()
     degrees = np.linspace(0, 180, 60, endpoint=False)
-    results["ms"]["skimage_radon_60_b1"] = best_time(lambda: radon(img, degrees), max(3, rep // 5))
+    results["ms"]["skimage_radon_60_b1"] = median_time(lambda: radon(img, degrees),
+                                                       max(3, rep // 5))
     ms = results["ms"]
     results["ratios"] = {
         "wavelet_c128_vs_pywt_b1": (ms["pywt_periodization_db4_L4_b1"]

@@ -7,7 +7,7 @@ import time
 import numpy as np
 
 
-def best_time(fn, repeat: int) -> float:
+def median_time(fn, repeat: int) -> float:
     """Median wall time of ``fn()`` in milliseconds after two warm-up calls."""
     fn()
     fn()

@@ -40,7 +40,7 @@ def main() -> None:
     torch.manual_seed(0)
     net = MyNet(A)
     x = sr.data.shepp_logan(args.size)
-    worst = sr.audit.instability(net, A, x, deltas=[0.02], steps=10)
+    worst = sr.audit.instability(net, A, x, radii=[0.02], steps=10)
     rnd = sr.audit.noise(net, A, x, worst_case=worst, K=(1, 20), phi_K=5)
     row = worst.metrics["perturbations"][0]
     print(f"||r|| = {row['r_rel']:.3f}·||x||: Ψ loses {row['psi']['psnr_drop']:.2f} dB "

@@ -89,7 +89,7 @@ def test_a_trained_card_can_be_audited(tmp_path):
     card_file = tmp_path / "net" / "mri-cascade.json"
     assert json.loads(card_file.read_text())["config"]["texture"] == 0.5
     result = runner.invoke(app, ["audit", str(card_file), "--image", "ellipses:3:0.5",
-                                 "--tests", "instability", "--steps", "2", "--deltas", "0.02",
+                                 "--tests", "instability", "--steps", "2", "--radii", "0.02",
                                  "--out", str(tmp_path / "audit")])
     assert result.exit_code == 0, result.output
     metrics = json.loads((tmp_path / "audit" / "instability.json").read_text())["metrics"]
@@ -101,7 +101,7 @@ def test_a_trained_card_can_be_audited(tmp_path):
 
 
 def test_cli_refuses_bad_sizes_and_prints_errors_verbatim():
-    negative = runner.invoke(app, ["audit", "mri-cascade", "--deltas=-0.01", "--tests",
+    negative = runner.invoke(app, ["audit", "mri-cascade", "--radii=-0.01", "--tests",
                                    "instability"])
     assert negative.exit_code == 2 and "positive numbers" in negative.output
     huge = runner.invoke(app, ["solve", "phantom", "--size", "100000"])

@@ -163,7 +163,7 @@ def test_audits_run_on_the_device_with_phi(device, cascade_cpu):
     x = sr.data.shepp_logan(128)  # on the CPU: the audits move it beside A
     phi = sr.solvers.standard_method(A, "mri", max_iter=20)
     with strict():
-        inst = sr.audit.instability(net, A, x, deltas=[0.01], steps=2, phi=phi)
+        inst = sr.audit.instability(net, A, x, radii=[0.01], steps=2, phi=phi)
         noise = sr.audit.noise(net, A, x, worst_case=inst, K=(1, 3), phi=phi, phi_K=1)
         curve = sr.audit.curve(net, A, x, eps=(0.0, 0.01), steps=2, restarts=1,
                                gaussian_draws=1, phi=phi)
@@ -185,7 +185,7 @@ def test_audit_names_a_model_on_another_device_than_its_operator(cascade_cpu):
     net = sr.nets.FIRENET(sr.operators.SubsampledFourier((128, 128), mask), lam=1e-3,
                           restarts=1, inner=1, eps0=1.0).to("meta")
     with pytest.raises(StableReconError, match="model is on meta but the operator A on cpu"):
-        sr.audit.instability(net, A, sr.data.shepp_logan(128), deltas=[0.01], steps=1, phi=None)
+        sr.audit.instability(net, A, sr.data.shepp_logan(128), radii=[0.01], steps=1, phi=None)
 
 
 @pytest.mark.parametrize("device", DEVICES)

@@ -59,7 +59,7 @@ def audit_command(
     operator: str | None = typer.Option(None, help="Registry model whose operator to use "
                                                       "(default: the model's own)."),
     steps: int = typer.Option(30, help="Gradient steps per perturbation."),
-    deltas: str = typer.Option("0.01,0.02,0.04", help="Perturbation radii ||r||/||x||."),
+    radii: str = typer.Option("0.01,0.02,0.04", help="Perturbation radii ||r||/||x||."),
     seed: int = typer.Option(0, help="Seed."),
     out: Path = typer.Option(Path("out/audit"), help="Folder for PNG + JSON per test."),
     device: str = typer.Option("auto", help="cpu, cuda, cuda:N or auto (CUDA when "
@@ -72,7 +72,7 @@ def audit_command(
     from stablerecon import audit
     from stablerecon.data.specs import image as image_from_spec
     from stablerecon.devices import resolve_device
-    from stablerecon.report.files import ensure_writable
+    from stablerecon.io import ensure_writable
 
     known = ("instability", "noise", "curve", "more_samples", "accuracy", "kernel")
     chosen = [t.strip() for t in tests.split(",") if t.strip()]
@@ -85,10 +85,10 @@ def audit_command(
         recon = audit.as_reconstructor(model).to(dev)
         A = audit.model_operator(recon, operator).to(dev)
         x = image_from_spec(image, A.in_shape)
-        radii = _floats(deltas, "--deltas")
+        sizes = _floats(radii, "--radii")
         results = {}
         if "instability" in chosen or "noise" in chosen:
-            results["instability"] = audit.instability(recon, A, x, deltas=radii, steps=steps,
+            results["instability"] = audit.instability(recon, A, x, radii=sizes, steps=steps,
                                                        seed=seed, progress=True)
         if "noise" in chosen:
             results["noise"] = audit.noise(recon, A, x, worst_case=results["instability"],

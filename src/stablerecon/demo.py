@@ -24,8 +24,8 @@ from stablerecon import audit, metrics, nets, solvers
 from stablerecon.data import brain, shepp_logan
 from stablerecon.devices import resolve_device
 from stablerecon.errors import StableReconError
+from stablerecon.io import ensure_writable
 from stablerecon.report import image_row, write_json
-from stablerecon.report.files import ensure_writable
 from stablerecon.report.html import Section, write_report
 
 
@@ -147,13 +147,13 @@ def run_demo(out: Path, quick: bool = False, seed: int = 0,
            for k, q in result["reconstructions"].items()],
           ["method", "psnr_db", "ssim", "relative_error"])], [fig_recon])]
     steps = 3 if quick else 30
-    deltas = (0.02,) if quick else (0.01, 0.02, 0.04)
+    radii = (0.02,) if quick else (0.01, 0.02, 0.04)
     models = ([("cascade", cascade, steps)] if have_cascade else []) + [
         ("firenet", firenet, 1 if quick else 8)]
     inst = {}
     for name, model, n_steps in models:
         console.print(f"instability test on {name} ({n_steps} steps per δ)")
-        inst[name] = audit.instability(model, A, x, deltas=deltas, steps=n_steps, seed=seed,
+        inst[name] = audit.instability(model, A, x, radii=radii, steps=n_steps, seed=seed,
                                        phi=phi if name == "cascade" else None)
         inst[name].metrics["model"] = name
     rows, files = [], []
@@ -171,7 +171,7 @@ def run_demo(out: Path, quick: bool = False, seed: int = 0,
     bound = firenet.lipschitz_bound()
     fire_gain = max(
         float((inst["firenet"].images[f"psi_r{j}"] - inst["firenet"].images["psi_clean"]).norm()
-              / inst["firenet"].images[f"r{j}"].norm()) for j in range(1, len(deltas) + 1))
+              / inst["firenet"].images[f"r{j}"].norm()) for j in range(1, len(radii) + 1))
     result["instability"] = {k: v.metrics for k, v in inst.items()}
     result["firenet_lipschitz"] = {"certified_upper_bound": bound,
                                    "gain_found_by_attack": fire_gain}
@@ -188,7 +188,7 @@ def run_demo(out: Path, quick: bool = False, seed: int = 0,
         ["Projected gradient ascent on ||Ψ(A(x + r)) − Ψ(Ax)|| with ||r|| ≤ δ||x||; the same r "
          "is given to Φ. Amplification = (output change / ||Ψ(Ax)||) / (||r|| / ||x||); PSNR "
          "lost = PSNR of the unperturbed output minus PSNR of the perturbed one.",
-         f"At the largest r (|r|/|x| = {deltas[-1]}): " + "; ".join(summary) + ".",
+         f"At the largest r (|r|/|x| = {radii[-1]}): " + "; ".join(summary) + ".",
          f"FIRENET's Lipschitz constant is certified ≤ {bound:.3g} from its structure (see "
          f"sr.nets.FIRENET.lipschitz_bound); the attack found ||ΔΨ||/||Δy|| = {fire_gain:.3g}: "
          "stability bounded from both sides."],

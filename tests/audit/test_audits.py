@@ -9,7 +9,7 @@ from stablerecon.errors import StableReconError
 
 def test_worst_case_beats_random_on_a_linear_reconstructor(mri32, linear_recon):
     A, x = mri32
-    worst = sr.audit.instability(linear_recon, A, x, deltas=[0.05], steps=60, phi=None)
+    worst = sr.audit.instability(linear_recon, A, x, radii=[0.05], steps=60, phi=None)
     res = sr.audit.noise(linear_recon, A, x, worst_case=worst, K=(1, 20, 100), phi=None)
     m = res.metrics
     assert abs(m["r_rel"] - 0.05) < 1e-6
@@ -27,7 +27,7 @@ def test_worst_case_beats_random_on_a_linear_reconstructor(mri32, linear_recon):
 def test_phi_ratio_under_the_same_r(mri32, linear_recon):
     """With Φ = Ψ the two ratios agree up to the smaller set of draws Φ is run on."""
     A, x = mri32
-    worst = sr.audit.instability(linear_recon, A, x, deltas=[0.05], steps=60, phi=linear_recon)
+    worst = sr.audit.instability(linear_recon, A, x, radii=[0.05], steps=60, phi=linear_recon)
     m = sr.audit.noise(linear_recon, A, x, worst_case=worst, K=(1, 20), phi=linear_recon,
                        phi_K=20).metrics
     assert m["phi_change_rel_under_worst_case"] == pytest.approx(m["worst_case_change_rel"])
@@ -160,7 +160,7 @@ def test_deepinv_style_physics_and_model():
 
     recon = sr.audit.as_reconstructor(Model(), physics=physics)
     x = torch.rand(1, 16, 16, dtype=torch.float64).to(torch.complex128)
-    res = sr.audit.instability(recon, A, x, deltas=[0.05], steps=20, phi=None)
+    res = sr.audit.instability(recon, A, x, radii=[0.05], steps=20, phi=None)
     img = res.images
     gain = float((img["psi_r1"] - img["psi_clean"]).norm() / img["r1"].norm())
     assert 0.9 < gain <= 1.0 + 1e-6  # A*A is an orthogonal projection: the attack finds ~1
@@ -201,8 +201,8 @@ def test_reconstructor_specs(tmp_path):
 
 
 @pytest.mark.parametrize("kwargs, phrase", [
-    ({"deltas": [-0.01]}, "positive numbers"), ({"deltas": []}, "positive numbers"),
-    ({"deltas": [float("nan")]}, "positive numbers"), ({"lam": 0.0}, "penalty"),
+    ({"radii": [-0.01]}, "positive numbers"), ({"radii": []}, "positive numbers"),
+    ({"radii": [float("nan")]}, "positive numbers"), ({"penalty": 0.0}, "penalty"),
 ])
 def test_instability_refuses_meaningless_sizes(mri32, linear_recon, kwargs, phrase):
     A, x = mri32
@@ -213,7 +213,7 @@ def test_instability_refuses_meaningless_sizes(mri32, linear_recon, kwargs, phra
 def test_instability_refuses_a_zero_image(mri32, linear_recon):
     A, x = mri32
     with pytest.raises(StableReconError, match="image is zero"):
-        sr.audit.instability(linear_recon, A, 0 * x, deltas=[0.01], steps=1, phi=None)
+        sr.audit.instability(linear_recon, A, 0 * x, radii=[0.01], steps=1, phi=None)
 
 
 def test_curve_refuses_negative_noise_levels(mri32, linear_recon):
@@ -227,12 +227,12 @@ def test_phi_convergence_is_recorded_and_noted(mri32, linear_recon):
     notes, never silent."""
     A, x = mri32
     short = sr.solvers.standard_method(A, "mri", max_iter=5, tol=1e-8)
-    res = sr.audit.instability(linear_recon, A, x, deltas=[0.02], steps=2, phi=short)
+    res = sr.audit.instability(linear_recon, A, x, radii=[0.02], steps=2, phi=short)
     assert res.metrics["phi_solver"]["converged"] is False
     assert res.metrics["perturbations"][0]["phi"]["solver"]["iterations"] == 5
     assert any("did not reach its tolerance" in n for n in res.notes)
     full = sr.solvers.standard_method(A, "mri", max_iter=3000, tol=1e-3)
-    ok = sr.audit.instability(linear_recon, A, x, deltas=[0.02], steps=2, phi=full)
+    ok = sr.audit.instability(linear_recon, A, x, radii=[0.02], steps=2, phi=full)
     assert ok.metrics["phi_solver"]["converged"] is True
     assert not any("did not reach" in n for n in ok.notes)
 
@@ -240,4 +240,4 @@ def test_phi_convergence_is_recorded_and_noted(mri32, linear_recon):
 def test_a_model_returning_the_wrong_shape_is_named(mri32):
     A, x = mri32
     with pytest.raises(StableReconError, match="returned shape"):
-        sr.audit.instability(lambda y: y, A, x, deltas=[0.01], steps=1, phi=None)
+        sr.audit.instability(lambda y: y, A, x, radii=[0.01], steps=1, phi=None)

@@ -8,8 +8,7 @@ import torch
 
 import stablerecon as sr
 from stablerecon.errors import StableReconError
-from stablerecon.nets import FIRENET, level_weights, relu_soft_threshold
-from stablerecon.solvers.proximal_gradient import soft_threshold
+from stablerecon.nets import FIRENET, level_weights
 
 
 def _rate_per_restart(errors: list[float]) -> float:
@@ -21,14 +20,6 @@ def _rate_per_restart(errors: list[float]) -> float:
 def _distances(net, y, x_star):
     _, xs = net(y, return_restarts=True)
     return [float((xk - x_star).norm() / x_star.norm()) for xk in xs]
-
-
-@pytest.mark.parametrize("complex_", [False, True])
-def test_relu_soft_threshold_is_soft_threshold(complex_):
-    gen = torch.Generator().manual_seed(0)
-    z = torch.randn(200, dtype=torch.complex128 if complex_ else torch.float64, generator=gen)
-    torch.testing.assert_close(relu_soft_threshold(z, 0.7), soft_threshold(z, 0.7))
-    assert relu_soft_threshold(torch.zeros(3, dtype=z.dtype), 0.1).abs().max() == 0
 
 
 def test_compressed_sensing_converges_exponentially():

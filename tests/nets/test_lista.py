@@ -6,7 +6,7 @@ import torch
 import stablerecon as sr
 from stablerecon.errors import StableReconError
 from stablerecon.nets.lista import LISTA
-from stablerecon.solvers.proximal_gradient import soft_threshold
+from stablerecon.prox import soft_threshold
 
 
 def test_initialisation_is_ista():

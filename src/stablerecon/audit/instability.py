@@ -56,7 +56,8 @@ def _ascent_ball(psi, A, x, base, radius, steps, space, gen, tol) -> tuple[torch
         psi.name, shape, dtype, radius, steps, gen, tol)
 
 
-def _ascent_lambda(psi, A, x, base, lam, steps, lr, space, gen, tol) -> tuple[torch.Tensor, list]:
+def _ascent_lambda(psi, A, x, base, penalty, steps, lr, space, gen,
+                   tol) -> tuple[torch.Tensor, list]:
     """Adam ascent on Q(r) = ||Ψ(A(x+r)) − Ψ(Ax)||² − λ||r||²."""
     shape, dtype = _perturbation_shape(A, x, space)
     r = scaled(gaussian(shape, dtype, gen), 1e-3 * norm(x)).requires_grad_(True)
@@ -64,7 +65,7 @@ def _ascent_lambda(psi, A, x, base, lam, steps, lr, space, gen, tol) -> tuple[to
     trace, best, best_r = [], -float("inf"), r.detach().clone()
     for _ in range(steps):
         q = (torch.linalg.vector_norm(psi(measurements(A, x, r, space)) - base) ** 2
-             - lam * torch.linalg.vector_norm(r) ** 2)
+             - penalty * torch.linalg.vector_norm(r) ** 2)
         if not q.requires_grad:
             raise StableReconError(f"{psi.name} gives no gradient; it is not differentiable "
                                    "(use gradient_free=True).")
@@ -103,18 +104,19 @@ def _gradient_free(psi, A, x, base, radius, steps, space, gen) -> tuple[torch.Te
 
 
 def instability(model: Any, A: LinearOperator, x: torch.Tensor,
-                lam: float | Sequence[float] | None = None,
-                deltas: Sequence[float] | None = None, steps: int = 100,
+                penalty: float | Sequence[float] | None = None,
+                radii: Sequence[float] | None = None, steps: int = 100,
                 lr: float | None = None, space: str = "image", restarts: int = 1,
                 seed: int = 0, phi: Any = "auto", gradient_free: bool | None = None,
                 tol: float = 1e-4, progress: bool = False) -> AuditResult:
     """Worst-case perturbations of Ψ = ``model`` at x, and what they do to Φ.
 
-    Give ``lam`` (one or several λ, λ mode) or ``deltas`` (relative radii ||r|| ≤ δ||x||, ball
-    mode); with neither, ``deltas=(0.01, 0.02, 0.04)``. Returns an :class:`AuditResult` with,
-    per perturbation: ``r_rel`` = ||r||/||x|| (measurement space: ||r||/||Ax||), ``psi``
-    (output change relative to ||Ψ(Ax)||, amplification = ratio of the two, PSNR/SSIM against
-    x and the PSNR lost against the unperturbed output) and the same under ``phi``; and the
+    Give ``penalty`` (the attack's λ, one or several: λ mode) or ``radii`` (relative sizes
+    ||r|| ≤ δ||x||: ball mode); with neither, ``radii=(0.01, 0.02, 0.04)``. Returns an
+    :class:`AuditResult` with, per perturbation: ``r_rel`` = ||r||/||x|| (measurement
+    space: ||r||/||Ax||), ``psi`` (output change relative to ||Ψ(Ax)||, amplification =
+    ratio of the two, PSNR/SSIM against x and the PSNR lost against the unperturbed output)
+    and the same under ``phi``; and the
     unperturbed qualities ``psi_clean`` and ``phi_clean``.
     """
     psi = as_reconstructor(model)
@@ -124,20 +126,20 @@ def instability(model: Any, A: LinearOperator, x: torch.Tensor,
         raise StableReconError(f"space must be 'image' or 'measurement', got {space!r}.")
     if steps < 1 or restarts < 1:
         raise StableReconError("steps and restarts must be ≥ 1.")
-    if lam is not None and deltas is not None:
-        raise StableReconError("give lam (λ mode) or deltas (ball mode), not both.")
-    if lam is None and deltas is None:
-        deltas = (0.01, 0.02, 0.04)
-    if deltas is not None:
-        values = list(deltas)
+    if penalty is not None and radii is not None:
+        raise StableReconError("give penalty (λ mode) or radii (ball mode), not both.")
+    if penalty is None and radii is None:
+        radii = (0.01, 0.02, 0.04)
+    if radii is not None:
+        values = list(radii)
     else:
-        values = list(lam) if isinstance(lam, Sequence) else [lam]
-    mode = "ball" if deltas is not None else "lambda"
-    check_sizes(values, "deltas (radii ||r||/||x||)" if mode == "ball"
-                else "lam (the attack's penalty λ)")
+        values = list(penalty) if isinstance(penalty, Sequence) else [penalty]
+    mode = "ball" if radii is not None else "lambda"
+    check_sizes(values, "radii (||r||/||x||)" if mode == "ball"
+                else "penalty (the attack's penalty λ)")
     gradient_free = (not psi.differentiable) if gradient_free is None else gradient_free
     if gradient_free and mode == "lambda":
-        raise StableReconError("the gradient-free search works in ball mode; pass deltas=.")
+        raise StableReconError("the gradient-free search works in ball mode; pass radii=.")
     gen = generator(seed, x.device)
     with torch.no_grad():
         y0 = A(x)

@@ -1,4 +1,6 @@
-"""The result every audit returns: numbers, images, and ``save(dir)`` (PNG figures + JSON)."""
+"""The result every audit returns, as plain data: numbers, images, and the figures to draw
+(rows of images, curves). Drawing and saving belong to :mod:`stablerecon.report.audit`;
+``result.save(dir)`` is a shortcut to it."""
 
 from __future__ import annotations
 
@@ -7,9 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-
-from stablerecon.report.figures import image_grid, line_plot
-from stablerecon.report.files import write_json
 
 
 @dataclass
@@ -49,18 +48,11 @@ class AuditResult:
     notes: list[str] = field(default_factory=list)
 
     def save(self, directory: str | Path) -> list[Path]:
-        """Write ``<audit>.json`` and one PNG per figure into ``directory`` (atomically)."""
-        directory = Path(directory)
-        paths = [write_json(directory / f"{self.audit}.json",
-                            {"audit": self.audit, "seed": self.seed, "notes": self.notes,
-                             "metrics": self.metrics})]
-        for fig in self.figures:
-            paths.append(image_grid(directory / f"{self.audit}-{fig.name}.png", fig.rows,
-                                    fig.titles, suptitle=fig.suptitle, vrange=fig.vrange))
-        for plot in self.plots:
-            paths.append(line_plot(directory / f"{self.audit}-{plot.name}.png", plot.x,
-                                   plot.series, plot.xlabel, plot.ylabel, plot.title))
-        return paths
+        """Write ``<audit>.json`` and one PNG per figure into ``directory`` (atomically), by
+        :func:`stablerecon.report.audit.save_result`."""
+        from stablerecon.report.audit import save_result
+
+        return save_result(self, directory)
 
     def __repr__(self) -> str:
         return f"AuditResult({self.audit!r}, metrics={list(self.metrics)}, seed={self.seed})"

@@ -16,7 +16,8 @@ written in the coefficients :math:`c = Wx` of a unitary W (so :math:`B = AW^*`,
     q_j = P_{\|\cdot\|\le 1}\big(q_{j-1} + \sigma (B(2c_j - c_{j-1}) - y)\big),
 
 output :math:`\bar c = \frac1p\sum_{j=1}^p c_j` (the ergodic average). S is soft-thresholding
-(:func:`relu_soft_threshold`, written with ReLUs) and P the projection onto the unit ball.
+(:func:`stablerecon.prox.soft_threshold`, written with ReLUs) and P the projection onto the
+unit ball.
 The steps satisfy :math:`\tau\sigma\|A\|^2 = \theta < 1` (checked; default θ = 1/4).
 
 **Restarts** k = 1..n: :math:`\varepsilon_0 = \|y\|` (or a fixed ``eps0``),
@@ -50,29 +51,9 @@ import torch
 from stablerecon.devices import module_device
 from stablerecon.errors import StableReconError
 from stablerecon.nets.base import OperatorNet
-from stablerecon.operators.base import LinearOperator, batch_norm
+from stablerecon.operators.base import LinearOperator, sample_norm
 from stablerecon.operators.wavelet import Wavelet
-
-
-def relu_soft_threshold(z: torch.Tensor, t: torch.Tensor | float) -> torch.Tensor:
-    r"""Soft-thresholding with ReLUs: :math:`\mathrm{ReLU}(z - t) - \mathrm{ReLU}(-z - t)` for
-    real z, :math:`\mathrm{ReLU}(|z| - t)\, z/|z|` for complex z (0 where z = 0).
-
-    >>> relu_soft_threshold(torch.tensor([-2.0, 0.5, 3.0]), 1.0)
-    tensor([-1.,  0.,  2.])
-    """
-    relu = torch.nn.functional.relu
-    if not z.is_complex():
-        return relu(z - t) - relu(-z - t)
-    mag = z.abs()
-    return relu(mag - t) * (z / mag.clamp_min(torch.finfo(mag.dtype).tiny))
-
-
-def project_unit_ball(q: torch.Tensor, ndim: int) -> torch.Tensor:
-    r"""Projection onto the unit l2 ball over the last ``ndim`` axes:
-    :math:`q / (1 + \mathrm{ReLU}(\|q\| - 1))`."""
-    norm = batch_norm(q, ndim).reshape(*q.shape[: q.ndim - ndim], *([1] * ndim))
-    return q / (1.0 + torch.nn.functional.relu(norm - 1.0))
+from stablerecon.prox import project_l2_ball, soft_threshold
 
 
 def level_weights(W: Wavelet, coefficients: torch.Tensor, threshold: float = 1e-3) -> torch.Tensor:
@@ -213,8 +194,8 @@ class FIRENET(OperatorNet):
         c, q = c0, torch.zeros_like(y)
         total = torch.zeros_like(c0)
         for _ in range(inner):
-            c_new = relu_soft_threshold(c - tau * self._B_adjoint(q).to(c.dtype), thresh)
-            q = project_unit_ball(q + tau * (self._B(2 * c_new - c) - y), n_out)
+            c_new = soft_threshold(c - tau * self._B_adjoint(q).to(c.dtype), thresh)
+            q = project_l2_ball(q + tau * (self._B(2 * c_new - c) - y), n_out)
             c = c_new
             total = total + c
         return total / inner
@@ -271,7 +252,7 @@ class FIRENET(OperatorNet):
         else:
             c = x0.to(in_dtype) if self.W is None else self.W(x0.to(in_dtype))
         bshape = (*batch, *([1] * n_out))
-        eps = (batch_norm(y, n_out).reshape(bshape) if self.eps0 is None
+        eps = (sample_norm(y, n_out).reshape(bshape) if self.eps0 is None
                else torch.full(bshape, float(self.eps0), dtype=real, device=y.device))
         cshape = (*batch, *([1] * (c.ndim - len(batch))))
         taus = self.steps().to(real)

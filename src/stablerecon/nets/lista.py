@@ -4,7 +4,7 @@ K layers of learned ISTA for vectors,
 
 .. math:: x_{k+1} = S_{\theta_k}\big(W^{(1)}_k y + W^{(2)}_k x_k\big), \qquad x_0 = 0,
 
-with S the soft-thresholding (:func:`~stablerecon.nets.firenet.relu_soft_threshold`) and,
+with S the soft-thresholding (:func:`~stablerecon.prox.soft_threshold`) and,
 per layer, learned :math:`W^{(1)}_k` (N×m), :math:`W^{(2)}_k` (N×N) and threshold
 :math:`\theta_k > 0`. Initialised as ISTA for :math:`\min \tfrac12\|Ax-y\|^2 + \lambda\|x\|_1`:
 :math:`W^{(1)} = A^T/L`, :math:`W^{(2)} = I - A^TA/L`, :math:`\theta = \lambda/L`,
@@ -17,8 +17,8 @@ import torch
 
 from stablerecon.errors import StableReconError
 from stablerecon.nets.base import OperatorNet
-from stablerecon.nets.firenet import relu_soft_threshold
 from stablerecon.operators.base import LinearOperator
+from stablerecon.prox import soft_threshold
 
 
 def dense_matrix(A: LinearOperator) -> torch.Tensor:
@@ -91,5 +91,5 @@ class LISTA(OperatorNet):
         x = torch.zeros(*y.shape[:-1], self.W1.shape[1], dtype=y.dtype, device=y.device)
         for k in range(self.layers):
             i = 0 if self.tied else k
-            x = relu_soft_threshold(y @ self.W1[i].T + x @ self.W2[i].T, theta[k])
+            x = soft_threshold(y @ self.W1[i].T + x @ self.W2[i].T, theta[k])
         return x

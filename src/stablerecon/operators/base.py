@@ -55,7 +55,7 @@ def inner(a: torch.Tensor, b: torch.Tensor, ndim: int) -> torch.Tensor:
     return prod.sum(dim=dims).real if prod.is_complex() else prod.sum(dim=dims)
 
 
-def batch_norm(x: torch.Tensor, ndim: int) -> torch.Tensor:
+def sample_norm(x: torch.Tensor, ndim: int) -> torch.Tensor:
     """l2 norm over the last ``ndim`` axes, one value per batch element."""
     return torch.linalg.vector_norm(x, dim=tuple(range(-ndim, 0)))
 
@@ -213,7 +213,7 @@ class LinearOperator(torch.nn.Module):
             aty = self.adjoint(y)
         lhs = inner(ax, y, len(self.out_shape))
         rhs = inner(x, aty, len(self.in_shape))
-        scale = batch_norm(ax, len(self.out_shape)) * batch_norm(y, len(self.out_shape))
+        scale = sample_norm(ax, len(self.out_shape)) * sample_norm(y, len(self.out_shape))
         err = float(((lhs - rhs).abs() / scale.clamp_min(torch.finfo(scale.dtype).tiny)).max())
         result = AdjointCheck(error=err, tol=tol, dtype=str(dtype))
         if raise_on_fail and not result.passed:

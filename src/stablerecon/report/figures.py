@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
-from stablerecon.report.files import atomic_write
+from stablerecon.io import atomic_write
 
 
 def to_display(image: torch.Tensor | np.ndarray) -> np.ndarray:

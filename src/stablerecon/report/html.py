@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stablerecon.report.files import write_text
+from stablerecon.io import write_text
 from stablerecon.report.tables import cell
 
 

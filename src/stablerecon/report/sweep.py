@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from stablerecon.io import write_json, write_text
 from stablerecon.report.figures import line_plot
-from stablerecon.report.files import write_json, write_text
 from stablerecon.report.tables import markdown, write_tables
 
 #: the table's columns, in order

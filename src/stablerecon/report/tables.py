@@ -10,7 +10,7 @@ from typing import Any
 
 from rich.table import Table
 
-from stablerecon.report.files import write_json, write_text
+from stablerecon.io import write_json, write_text
 
 
 def cell(value: Any) -> str:

@@ -1,5 +1,6 @@
 """The standard methods Φ: certified solvers for (P1) QCBP, (P2) U-LASSO, (P3) SR-LASSO."""
 
+from stablerecon.prox import soft_threshold
 from stablerecon.solvers.api import (
     METHODS,
     PRESET_LAMBDA,
@@ -12,7 +13,7 @@ from stablerecon.solvers.api import (
 )
 from stablerecon.solvers.primal_dual import primal_dual
 from stablerecon.solvers.problem import Problem
-from stablerecon.solvers.proximal_gradient import proximal_gradient, soft_threshold
+from stablerecon.solvers.proximal_gradient import proximal_gradient
 from stablerecon.solvers.result import Certificate, SolverResult
 
 __all__ = [

@@ -10,7 +10,7 @@ import torch
 from stablerecon.devices import module_device
 from stablerecon.errors import StableReconError
 from stablerecon.modality import MODALITIES
-from stablerecon.operators.base import LinearOperator, RealInput, batch_norm
+from stablerecon.operators.base import LinearOperator, RealInput, sample_norm
 from stablerecon.solvers.primal_dual import primal_dual
 from stablerecon.solvers.problem import Problem
 from stablerecon.solvers.proximal_gradient import proximal_gradient
@@ -69,20 +69,20 @@ def least_squares_distance(A: LinearOperator, y: torch.Tensor, iters: int = 200)
     s = A.H(r).to(x.dtype)
     d = s.clone()
     n_in, n_out = len(A.in_shape), len(A.out_shape)
-    gamma = batch_norm(s, n_in) ** 2
-    y_norm = batch_norm(y, n_out)
+    gamma = sample_norm(s, n_in) ** 2
+    y_norm = sample_norm(y, n_out)
     for _ in range(iters):
         ad = A(d)
-        alpha = gamma / (batch_norm(ad, n_out) ** 2).clamp_min(1e-300)
+        alpha = gamma / (sample_norm(ad, n_out) ** 2).clamp_min(1e-300)
         x = x + _bcast(alpha, n_in) * d
         r = r - _bcast(alpha, n_out) * ad
         s = A.H(r).to(x.dtype)
-        gamma_new = batch_norm(s, n_in) ** 2
+        gamma_new = sample_norm(s, n_in) ** 2
         if bool((gamma_new.sqrt() <= 1e-12 * y_norm.clamp_min(1e-300)).all()):
             break
         d = s + _bcast(gamma_new / gamma.clamp_min(1e-300), n_in) * d
         gamma = gamma_new
-    return batch_norm(r, n_out)
+    return sample_norm(r, n_out)
 
 
 def _bcast(v: torch.Tensor, ndim: int) -> torch.Tensor:
@@ -112,7 +112,7 @@ def qcbp(A: LinearOperator, y: torch.Tensor, eta: float, W: LinearOperator | Non
         raise StableReconError(f"QCBP needs eta >= 0, got {eta}.")
     dist = least_squares_distance(A, y)
     worst = float(dist.max())
-    if worst > eta * (1 + 1e-6) + 1e-9 * float(batch_norm(y, len(A.out_shape)).max()):
+    if worst > eta * (1 + 1e-6) + 1e-9 * float(sample_norm(y, len(A.out_shape)).max()):
         raise StableReconError(
             f"QCBP is infeasible: the smallest possible ||Az - y|| is {worst:.3e} > eta = "
             f"{eta:.3e} (y is not in the range of A up to eta). Use eta >= {worst:.3e}, or "

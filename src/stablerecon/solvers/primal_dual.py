@@ -36,7 +36,8 @@ import warnings
 
 import torch
 
-from stablerecon.operators.base import batch_norm
+from stablerecon.operators.base import sample_norm
+from stablerecon.prox import project_box, project_l2_ball, shrink_l2
 from stablerecon.solvers.problem import Problem
 from stablerecon.solvers.result import Certificate, SolverResult
 
@@ -45,19 +46,11 @@ def prox_data_conjugate(problem: Problem, v: torch.Tensor, sigma: float) -> torc
     """prox of σ(h*(·) + Re<·, y>) at v: the dual update for the data term."""
     u = v - sigma * problem.y
     n = len(problem.A.out_shape)
-    if problem.kind == "sr_lasso":  # projection onto the unit l2 ball
-        norm = batch_norm(u, n).reshape(*u.shape[: u.ndim - n], *([1] * n))
-        return u / torch.clamp(norm, min=1.0)
+    if problem.kind == "sr_lasso":
+        return project_l2_ball(u, n)
     if problem.kind == "u_lasso":
         return u / (1.0 + sigma / 2.0)
-    norm = batch_norm(u, n).reshape(*u.shape[: u.ndim - n], *([1] * n))  # qcbp: shrink
-    return u * torch.clamp(1.0 - sigma * problem.eta / norm.clamp_min(1e-300), min=0.0)
-
-
-def project_box(q: torch.Tensor, bound: torch.Tensor | float) -> torch.Tensor:
-    """Project onto {|q_i| <= bound_i} (complex: keep the phase, clip the modulus)."""
-    mag = q.abs()
-    return q * torch.clamp(bound / mag.clamp_min(1e-300), max=1.0)
+    return shrink_l2(u, sigma * problem.eta, n)  # qcbp
 
 
 def relative_scale(problem: Problem, primal: torch.Tensor, dual: torch.Tensor) -> torch.Tensor:
@@ -90,7 +83,7 @@ def certificate_met(cert: Certificate, problem: Problem, tol: float) -> bool:
         (cert.residual <= tol).all()
     )
     if problem.kind == "qcbp" and cert.infeasibility is not None:
-        ynorm = batch_norm(problem.y, len(problem.A.out_shape))
+        ynorm = sample_norm(problem.y, len(problem.A.out_shape))
         ok = ok and bool((cert.infeasibility <= tol * ynorm.clamp_min(1e-30)).all())
     return ok
 
@@ -101,7 +94,7 @@ def _merit(cert: Certificate, p: torch.Tensor, problem: Problem) -> float:
         return float(cert.residual.max())
     value = cert.gap.clamp_min(0.0)
     if problem.kind == "qcbp":
-        value = value + cert.infeasibility * batch_norm(p, len(problem.A.out_shape)).clamp_min(1)
+        value = value + cert.infeasibility * sample_norm(p, len(problem.A.out_shape)).clamp_min(1)
     return float(value.sum())
 
 
@@ -204,7 +197,7 @@ def primal_dual(
             merit, cert, state = min(candidates, key=lambda c: c[0])
         else:
             n = len(A.in_shape)
-            dx = batch_norm(x - x_prev, n) / batch_norm(x, n).clamp_min(1e-30)
+            dx = sample_norm(x - x_prev, n) / sample_norm(x, n).clamp_min(1e-30)
             cert = Certificate(
                 kind="fixed_point_residual",
                 primal=problem.objective(ax, wx),

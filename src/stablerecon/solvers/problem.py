@@ -32,7 +32,7 @@ from functools import cached_property
 import torch
 
 from stablerecon.errors import StableReconError
-from stablerecon.operators.base import LinearOperator, batch_norm, inner
+from stablerecon.operators.base import LinearOperator, inner, sample_norm
 
 KINDS = ("qcbp", "u_lasso", "sr_lasso")
 
@@ -130,7 +130,7 @@ class Problem:
         return self.lam * mag.sum(dim=tuple(range(-len(self.coef_shape), 0)))
 
     def residual_norm(self, ax: torch.Tensor) -> torch.Tensor:
-        return batch_norm(ax - self.y, len(self.A.out_shape))
+        return sample_norm(ax - self.y, len(self.A.out_shape))
 
     def objective(self, ax: torch.Tensor, wx: torch.Tensor) -> torch.Tensor:
         """P(x) from A x and W x. For QCBP the constraint is reported separately
@@ -154,7 +154,7 @@ class Problem:
         optimum is 0 (exact data, unpenalised support) still gets a meaningful tolerance.
         Computed once per problem: it is used at every certificate check.
         """
-        r = batch_norm(self.y, len(self.A.out_shape))
+        r = sample_norm(self.y, len(self.A.out_shape))
         if self.kind == "sr_lasso":
             return r
         if self.kind == "u_lasso":
@@ -176,7 +176,7 @@ class Problem:
         worst = ratio.amax(dim=dims_q)
         s_max = torch.where(worst > 0, 1.0 / worst, torch.full_like(worst, torch.inf))
         n = len(self.A.out_shape)
-        pn = batch_norm(p, n)
+        pn = sample_norm(p, n)
         py = inner(p, self.y, n)  # Re <p, y>
         if self.kind == "sr_lasso":
             s_max = torch.minimum(s_max, torch.where(pn > 0, 1.0 / pn, torch.inf))

@@ -18,6 +18,7 @@ import torch
 
 from stablerecon.errors import StableReconError
 from stablerecon.operators.base import inner
+from stablerecon.prox import soft_threshold
 from stablerecon.solvers.primal_dual import (
     certificate_met,
     certify,
@@ -26,12 +27,6 @@ from stablerecon.solvers.primal_dual import (
 )
 from stablerecon.solvers.problem import Problem
 from stablerecon.solvers.result import SolverResult
-
-
-def soft_threshold(z: torch.Tensor, t: torch.Tensor | float) -> torch.Tensor:
-    """Soft-thresholding z/|z| max(|z| - t, 0) (real or complex), the prox of t||.||_1."""
-    mag = z.abs()
-    return z * torch.clamp(1.0 - t / mag.clamp_min(1e-300), min=0.0)
 
 
 def proximal_gradient(

@@ -107,7 +107,7 @@ def _run_test(cell: Cell, device: str):
     phi = default_phi(A, "auto", x, tol=cell.phi_tol, max_iter=cell.phi_max_iter) \
         if cell.phi else None
     if cell.test == "instability":
-        return audit.instability(recon, A, x, deltas=[cell.budget], steps=cell.steps,
+        return audit.instability(recon, A, x, radii=[cell.budget], steps=cell.steps,
                                  seed=cell.seed, phi=phi)
     if cell.test == "noise":
         return audit.noise(recon, A, x, r_rel=cell.budget, K=(cell.draws,), phi_K=cell.draws,
@@ -156,7 +156,7 @@ def run_cell(cell: Cell, cells_dir: str, device: str = "cpu") -> dict[str, Any]:
     import torch
 
     from stablerecon.devices import resolve_device
-    from stablerecon.report.files import write_json
+    from stablerecon.io import write_json
 
     key = cell.key()
     record: dict[str, Any] = {"key": key, "cell": asdict(cell), "status": "ok"}

@@ -98,7 +98,7 @@ def run(config: SweepConfig | Mapping[str, Any] | str | Path, *, workers: int | 
     ``threads`` torch threads (default: the cores shared among the workers); ``ray=True``
     runs each cell as a Ray task instead, on a local Ray started here or on the cluster at
     ``ray_address``. A failing cell is recorded under ``failed/`` and the others go on."""
-    from stablerecon.report.files import ensure_writable
+    from stablerecon.io import ensure_writable
 
     cfg = _config(config)
     cores = os.cpu_count() or 1
@@ -123,8 +123,8 @@ def _run(cfg: SweepConfig, out: Path, workers: int, threads: int, ray: bool,
         TimeRemainingColumn,
     )
 
+    from stablerecon.io import write_json
     from stablerecon.report import sweep as sweep_report
-    from stablerecon.report.files import write_json
     from stablerecon.sweep import executors
 
     cells_dir, failed_dir = out / "cells", out / "failed"

@@ -14,8 +14,8 @@ import json
 import sys
 from pathlib import Path
 
+from stablerecon.io import save_torch, write_json
 from stablerecon.nets.registry import WEIGHTS_DIR, build, load_weights, model_state
-from stablerecon.report.files import save_torch, write_json
 from stablerecon.train.evaluate import compare_with_standard
 
 

@@ -27,10 +27,10 @@ from stablerecon.data.phantoms import random_ellipses, shepp_logan
 from stablerecon.data.readers import read_image
 from stablerecon.devices import generator, module_device, resolve_device
 from stablerecon.errors import StableReconError
+from stablerecon.io import ensure_writable, save_torch, write_json
 from stablerecon.modality import modality
 from stablerecon.nets.registry import build, build_operator, model_state
 from stablerecon.noise import add_noise
-from stablerecon.report.files import ensure_writable, save_torch, write_json
 
 #: network name → (card kind, modality, default architecture)
 NETWORKS: dict[str, tuple[str, str, dict[str, Any]]] = {

@@ -1,4 +1,5 @@
-"""Atomic file output: a result is either written whole or not at all."""
+"""Files written whole or not at all (atomic, umask-respecting), JSON with tensors, torch
+archives, and a writability check before long work. Used by train, sweep and report."""
 
 from __future__ import annotations
 

@@ -1,0 +1,52 @@
+r"""The proximal steps shared by the solvers and the unrolled networks (FIRENET, LISTA), one
+definition each, written with ReLUs so that a network built from them is a ReLU network (as
+the lecture's FIRENETs are) and the solvers compute exactly the same maps.
+
+* :func:`soft_threshold`: :math:`\mathrm{prox}_{t\|\cdot\|_1}(z)`;
+* :func:`project_box`: onto :math:`\{|q_i| \le b_i\}` (the dual of a weighted l1 norm);
+* :func:`project_l2_ball`: onto :math:`\{\|u\| \le 1\}` per sample (the dual of SR-LASSO's
+  data term);
+* :func:`shrink_l2`: :math:`u\,\max(1 - s/\|u\|, 0)` per sample (the dual step of QCBP).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from stablerecon.operators.base import sample_norm
+
+_relu = torch.nn.functional.relu
+
+
+def soft_threshold(z: torch.Tensor, t: torch.Tensor | float) -> torch.Tensor:
+    r"""Soft-thresholding: :math:`\mathrm{ReLU}(z - t) - \mathrm{ReLU}(-z - t)` for real z,
+    :math:`\mathrm{ReLU}(|z| - t)\, z/|z|` for complex z (0 where z = 0).
+
+    >>> soft_threshold(torch.tensor([-2.0, 0.5, 3.0]), 1.0)
+    tensor([-1.,  0.,  2.])
+    """
+    if not z.is_complex():
+        return _relu(z - t) - _relu(-z - t)
+    mag = z.abs()
+    return _relu(mag - t) * (z / mag.clamp_min(torch.finfo(mag.dtype).tiny))
+
+
+def project_box(q: torch.Tensor, bound: torch.Tensor | float) -> torch.Tensor:
+    """Onto {|q_i| ≤ bound_i} (complex: keep the phase, clip the modulus)."""
+    return q * torch.clamp(bound / q.abs().clamp_min(1e-300), max=1.0)
+
+
+def _per_sample_norm(u: torch.Tensor, ndim: int) -> torch.Tensor:
+    return sample_norm(u, ndim).reshape(*u.shape[: u.ndim - ndim], *([1] * ndim))
+
+
+def project_l2_ball(u: torch.Tensor, ndim: int) -> torch.Tensor:
+    r"""Onto the unit l2 ball over the last ``ndim`` axes: :math:`u / (1 +
+    \mathrm{ReLU}(\|u\| - 1))`."""
+    return u / (1.0 + _relu(_per_sample_norm(u, ndim) - 1.0))
+
+
+def shrink_l2(u: torch.Tensor, s: torch.Tensor | float, ndim: int) -> torch.Tensor:
+    r""":math:`u\,\mathrm{ReLU}(1 - s/\|u\|)` over the last ``ndim`` axes: the prox of
+    :math:`s\|\cdot\|_2`."""
+    return u * _relu(1.0 - s / _per_sample_norm(u, ndim).clamp_min(1e-300))

@@ -1,0 +1,35 @@
+"""The shared proximal steps against their closed forms."""
+
+import pytest
+import torch
+
+from stablerecon.prox import project_box, project_l2_ball, shrink_l2, soft_threshold
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.complex128])
+def test_soft_threshold_is_the_prox_of_the_l1_norm(dtype):
+    z = torch.randn(300, dtype=dtype, generator=torch.Generator().manual_seed(0))
+    closed = z / z.abs() * torch.clamp(z.abs() - 0.7, min=0)
+    torch.testing.assert_close(soft_threshold(z, 0.7), closed)
+    assert soft_threshold(torch.zeros(3, dtype=dtype), 0.1).abs().max() == 0
+    # the prox minimises 0.5|u - z|² + t|u|_1: no random point does better
+    t, u = 0.7, soft_threshold(z, 0.7)
+    def cost(v):
+        return 0.5 * (v - z).abs().pow(2).sum() + t * v.abs().sum()
+    for k in range(20):
+        v = u + 0.01 * torch.randn(300, dtype=dtype, generator=torch.Generator().manual_seed(k))
+        assert cost(v) >= cost(u)
+
+
+def test_projections_and_shrinkage():
+    gen = torch.Generator().manual_seed(1)
+    u = 3 * torch.randn(4, 10, dtype=torch.complex128, generator=gen)
+    ball = project_l2_ball(u, 1)
+    assert torch.allclose(ball.norm(dim=1), torch.ones(4, dtype=torch.float64))
+    small = 0.01 * u
+    assert torch.equal(project_l2_ball(small, 1), small)
+    box = project_box(u, 0.5)
+    assert float(box.abs().max()) <= 0.5 + 1e-12
+    assert torch.allclose(box.angle(), u.angle())
+    shrunk = shrink_l2(u, 1.0, 1)
+    torch.testing.assert_close(shrunk.norm(dim=1), torch.clamp(u.norm(dim=1) - 1.0, min=0))
