@@ -82,7 +82,15 @@ def test_accuracy_finds_an_amplitude_and_checks_psi():
     assert m["phi_smallest_amplitude"] is not None
     assert 0 < m["phi_smallest_amplitude"] <= 1.0
     assert m["phi_correlation"] >= m["threshold"]
-    assert isinstance(m["psi_recovers_at_phi_amplitude"], bool)
+    # Ψ's score at Φ's amplitude, recomputed here: the change of |Ψ| where the detail was
+    # added, correlated with the detail; it alone decides "recovers"
+    from stablerecon.audit.accuracy import _region, correlation
+    d = sr.audit.details.detail("blob", shape, (0.62, 0.5), 0.2).double()
+    xc, a = x.to(torch.complex128), m["phi_smallest_amplitude"]
+    change = A.H(A(xc + a * d)).abs() - A.H(A(xc)).abs()
+    expected = correlation(change[_region(d)], d[_region(d)])
+    assert abs(m["psi_correlation"] - expected) < 1e-6
+    assert m["psi_recovers_at_phi_amplitude"] == (expected >= m["threshold"])
 
 
 def test_kernel_certificate_on_an_exact_reconstructor_of_two_images(mri32):
