@@ -54,7 +54,8 @@ def audit_command(
                                               "(held-out slice K = 95..104), "
                                               "'ellipses:SEED[:TEXTURE]' or a file."),
     tests: str = typer.Option("instability,noise,kernel",
-                              help="Comma-separated: instability, noise, curve, more_samples, "
+                              help="Comma-separated: instability, noise (with instability: "
+                                   "at the worst case's size), curve, more_samples, "
                                    "accuracy, kernel."),
     operator: str | None = typer.Option(None, help="Registry model whose operator to use "
                                                       "(default: the model's own)."),
@@ -70,43 +71,25 @@ def audit_command(
     A TorchScript file or a python:module:fn model runs that code: audit only models whose
     source you trust. Registry names and cards load weights only (no code)."""
     from stablerecon import audit
+    from stablerecon.audit.suite import check_tests
     from stablerecon.data.specs import image as image_from_spec
     from stablerecon.devices import resolve_device
     from stablerecon.io import ensure_writable
 
-    known = ("instability", "noise", "curve", "more_samples", "accuracy", "kernel")
-    chosen = [t.strip() for t in tests.split(",") if t.strip()]
-    bad = [t for t in chosen if t not in known]
-    if bad:
-        _fail(StableReconError(f"unknown test(s) {bad}; choose from {known}."))
     try:
+        chosen = check_tests([t.strip() for t in tests.split(",") if t.strip()])
         ensure_writable(out)
         dev = resolve_device(device)
         recon = audit.as_reconstructor(model).to(dev)
         A = audit.model_operator(recon, operator).to(dev)
         x = image_from_spec(image, A.in_shape)
-        sizes = _floats(radii, "--radii")
-        results = {}
-        if "instability" in chosen or "noise" in chosen:
-            results["instability"] = audit.instability(recon, A, x, radii=sizes, steps=steps,
-                                                       seed=seed, progress=True)
-        if "noise" in chosen:
-            results["noise"] = audit.noise(recon, A, x, worst_case=results["instability"],
-                                           seed=seed)
-        if "curve" in chosen:
-            results["curve"] = audit.curve(recon, A, x, steps=max(steps // 3, 1), seed=seed)
-        if "more_samples" in chosen:
-            results["more_samples"] = audit.more_samples(recon, x, seed=seed)
-        if "accuracy" in chosen:
-            results["accuracy"] = audit.accuracy(recon, A, x, seed=seed)
-        if "kernel" in chosen:
-            results["kernel"] = audit.kernel(recon, A, x, seed=seed)
+        results = audit.run(recon, A, x, chosen,
+                            radii=_floats(radii, "--radii"), steps=steps, seed=seed,
+                            progress=True)
     except StableReconError as exc:
         _fail(exc)
     summary = {}
     for name, res in results.items():
-        if name not in chosen:
-            continue
         res.save(out)
         summary[name] = res.metrics
     console.print(f"[green]wrote[/] {out}")

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from stablerecon.audit.common import default_phi, input_image, quality
+from stablerecon.audit.common import Clean, clean_outputs, default_phi, input_image, quality
 from stablerecon.audit.details import detail as make_detail
 from stablerecon.audit.reconstructor import as_reconstructor
 from stablerecon.audit.result import AuditResult, Figure
@@ -38,7 +38,8 @@ def correlation(a: torch.Tensor, b: torch.Tensor) -> float:
 def accuracy(model: Any, A: LinearOperator, x: torch.Tensor, detail: Any = "text",
              position: tuple[float, float] = (0.62, 0.5), size: float = 0.12,
              threshold: float = 0.7, amplitude_range: tuple[float, float] = (0.005, 1.0),
-             iterations: int = 8, phi: Any = "auto", seed: int = 0) -> AuditResult:
+             iterations: int = 8, phi: Any = "auto", seed: int = 0,
+             clean: Clean | None = None) -> AuditResult:
     """Smallest amplitude of ``detail`` that Φ recovers (correlation ≥ ``threshold`` in the
     detail's region), by bisection in log scale over ``amplitude_range``; then Ψ at it."""
     psi = as_reconstructor(model)
@@ -59,8 +60,8 @@ def accuracy(model: Any, A: LinearOperator, x: torch.Tensor, detail: Any = "text
             out = recon(A(xin + a * d))
         return correlation((out.abs() - base.abs())[region], d[region]), out
 
-    with torch.no_grad():
-        psi_base, phi_base = psi(A(xin)), phi_r(A(xin))
+    ref = clean_outputs(psi, phi_r, A, xin, clean)
+    psi_base, phi_base = ref.psi, ref.phi
 
     def smallest(recon, base) -> tuple[float, float, torch.Tensor] | None:
         """(amplitude, correlation, output) at the smallest passing amplitude found."""

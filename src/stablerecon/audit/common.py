@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -75,6 +76,39 @@ def unconverged_note(statuses: list[dict[str, Any] | None]) -> str | None:
     return (f"Φ did not reach its tolerance in {len(missed)} of {len(statuses)} solves (worst "
             f"certified relative gap {worst:.1e}, status '{missed[0]['status']}'); its numbers "
             "are those of its last iterate. Raise max_iter (standard_method(..., max_iter=)).")
+
+
+@dataclass
+class Clean:
+    """The unperturbed outputs for one image: ``y`` = A x, ``psi`` = Ψ(y), ``phi`` = Φ(y)
+    (None without Φ) and how Φ's solve ended. Computed once by :func:`clean_outputs` and
+    handed to every audit of the same model, Φ, A and x (Φ(Ax) is a full solve)."""
+
+    y: torch.Tensor
+    psi: torch.Tensor
+    phi: torch.Tensor | None
+    phi_solver: dict[str, Any] | None
+
+
+def clean_outputs(psi: Reconstructor, phi: Reconstructor | None, A: LinearOperator,
+                  x: torch.Tensor, clean: Clean | None = None) -> Clean:
+    """``clean`` when given (checked to match A x), else y = A x, Ψ(y) and Φ(y), computed
+    now. ``x`` is the prepared image (:func:`input_image`)."""
+    with torch.no_grad():
+        y = A(x)
+        if clean is not None:
+            if clean.y.shape != y.shape or not torch.allclose(clean.y, y):
+                raise StableReconError("the given clean outputs were computed for another "
+                                       "image or operator; compute them with "
+                                       "clean_outputs(psi, phi, A, x) for this one.")
+            if (phi is None) != (clean.phi is None):
+                raise StableReconError("the given clean outputs were computed "
+                                       f"{'without' if clean.phi is None else 'with'} Φ; "
+                                       "compute them with the same phi as the audit.")
+            return clean
+        out = psi(y).detach()
+        phi_out = phi(y).detach() if phi is not None else None
+    return Clean(y, out, phi_out, solver_status(phi))
 
 
 def input_image(A: LinearOperator, x: torch.Tensor, model: Any = None) -> torch.Tensor:

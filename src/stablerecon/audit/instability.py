@@ -22,7 +22,9 @@ from typing import Any
 import torch
 
 from stablerecon.audit.common import (
+    Clean,
     check_sizes,
+    clean_outputs,
     default_phi,
     input_image,
     measurements,
@@ -108,7 +110,8 @@ def instability(model: Any, A: LinearOperator, x: torch.Tensor,
                 radii: Sequence[float] | None = None, steps: int = 100,
                 lr: float | None = None, space: str = "image", restarts: int = 1,
                 seed: int = 0, phi: Any = "auto", gradient_free: bool | None = None,
-                tol: float = 1e-4, progress: bool = False) -> AuditResult:
+                tol: float = 1e-4, progress: bool = False,
+                clean: Clean | None = None) -> AuditResult:
     """Worst-case perturbations of Ψ = ``model`` at x, and what they do to Φ.
 
     Give ``penalty`` (the attack's λ, one or several: λ mode) or ``radii`` (relative sizes
@@ -141,11 +144,8 @@ def instability(model: Any, A: LinearOperator, x: torch.Tensor,
     if gradient_free and mode == "lambda":
         raise StableReconError("the gradient-free search works in ball mode; pass radii=.")
     gen = generator(seed, x.device)
-    with torch.no_grad():
-        y0 = A(x)
-        base = psi(y0).detach()
-        phi_base = phi_r(y0).detach() if phi_r is not None else None
-        phi_solve = solver_status(phi_r)
+    ref = clean_outputs(psi, phi_r, A, x, clean)
+    y0, base, phi_base, phi_solve = ref.y, ref.psi, ref.phi, ref.phi_solver
     n = len(A.in_shape)
     if base.ndim < n or tuple(base.shape[base.ndim - n:]) != tuple(A.in_shape):
         raise StableReconError(f"{psi.name} returned shape {tuple(base.shape)} for one image of "

@@ -21,7 +21,7 @@ from typing import Any
 
 import torch
 
-from stablerecon.audit.common import default_phi, input_image, norm
+from stablerecon.audit.common import Clean, clean_outputs, default_phi, input_image, norm
 from stablerecon.audit.details import detail as make_detail
 from stablerecon.audit.reconstructor import as_reconstructor
 from stablerecon.audit.result import AuditResult, Figure
@@ -60,7 +60,7 @@ def kernel_component(A: LinearOperator, v: torch.Tensor) -> torch.Tensor:
 
 def kernel(model: Any, A: LinearOperator, x: torch.Tensor, z: torch.Tensor | None = None,
            detail: str = "blob", amplitude: float = 0.3, eta: float | None = None,
-           seed: int = 0, phi: Any = "auto") -> AuditResult:
+           seed: int = 0, phi: Any = "auto", clean: Clean | None = None) -> AuditResult:
     """Certificate for x and x' = x + z (z from ``detail`` projected on the kernel, scaled to
     max |z| = ``amplitude``, unless given). ``eta`` is the accuracy tolerance of the theorem
     (default 0.25·||z||, so the bound is informative when Ψ is that accurate)."""
@@ -80,9 +80,10 @@ def kernel(model: Any, A: LinearOperator, x: torch.Tensor, z: torch.Tensor | Non
     else:
         z = input_image(A, z)
     x2 = x + z
+    ref = clean_outputs(psi, phi_r, A, x, clean)
     with torch.no_grad():
-        y, y2 = A(x), A(x2)
-        out, out2 = psi(y), psi(y2)
+        y, y2 = ref.y, A(x2)
+        out, out2 = ref.psi, psi(y2)
     meas_gap = norm(y2 - y)
     z_norm = norm(z)
     eta = 0.25 * z_norm if eta is None else eta
@@ -106,7 +107,7 @@ def kernel(model: Any, A: LinearOperator, x: torch.Tensor, z: torch.Tensor | Non
     maps = {"psi": hallucination(out, A)}
     if phi_r is not None:
         with torch.no_grad():
-            phi_out, phi_out2 = phi_r(y), phi_r(y2)
+            phi_out, phi_out2 = ref.phi, phi_r(y2)
         maps["phi"] = hallucination(phi_out, A)
         metrics["phi_error_x"] = norm(phi_out - x)
         metrics["phi_error_x_prime"] = norm(phi_out2 - x2)

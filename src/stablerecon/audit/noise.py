@@ -10,6 +10,8 @@ import torch
 
 from stablerecon import metrics as quality_metrics  # "metrics" names the result dict here
 from stablerecon.audit.common import (
+    Clean,
+    clean_outputs,
     default_phi,
     input_image,
     measurements,
@@ -42,7 +44,7 @@ def _changes(recon, A, x, rs, space, base, chunk=10) -> tuple[list[float], list[
 def noise(model: Any, A: LinearOperator, x: torch.Tensor, r: torch.Tensor | None = None,
           r_rel: float | None = None, K: Sequence[int] = (1, 20, 100), space: str = "image",
           seed: int = 0, phi: Any = "auto", phi_K: int = 20,
-          worst_case: AuditResult | None = None) -> AuditResult:
+          worst_case: AuditResult | None = None, clean: Clean | None = None) -> AuditResult:
     """Worst of K random perturbations e with ||e|| = ||r|| (or r_rel·||x||; measurement
     space: ·||Ax||): the largest output change ||Ψ(A(x+e)) − Ψ(Ax)||/||Ψ(Ax)|| among the first
     K of max(K) Gaussian draws, for each K. Φ is evaluated on the first ``phi_K`` draws (a
@@ -56,10 +58,8 @@ def noise(model: Any, A: LinearOperator, x: torch.Tensor, r: torch.Tensor | None
         j = len(worst_case.metrics["perturbations"])
         r = worst_case.images[f"r{j}"]
         space = worst_case.metrics["space"]
-    with torch.no_grad():
-        y0 = A(x)
-        base = psi(y0)
-        phi_base = phi_r(y0) if phi_r is not None else None
+    ref = clean_outputs(psi, phi_r, A, x, clean)
+    y0, base, phi_base = ref.y, ref.psi, ref.phi
     scale = norm(x) if space == "image" else norm(y0)
     if r is not None:
         radius = norm(r)

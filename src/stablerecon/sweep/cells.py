@@ -99,22 +99,16 @@ def _model(spec: str, operator: str | None, device: str):
 def _run_test(cell: Cell, device: str):
     """The audit the cell names, as an :class:`~stablerecon.audit.AuditResult`."""
     from stablerecon import audit
-    from stablerecon.audit.common import default_phi
     from stablerecon.data.specs import image
 
     recon, A = _model(cell.model, cell.operator, device)
     x = image(cell.image, A.in_shape)
-    phi = default_phi(A, "auto", x, tol=cell.phi_tol, max_iter=cell.phi_max_iter) \
-        if cell.phi else None
-    if cell.test == "instability":
-        return audit.instability(recon, A, x, radii=[cell.budget], steps=cell.steps,
-                                 seed=cell.seed, phi=phi)
-    if cell.test == "noise":
-        return audit.noise(recon, A, x, r_rel=cell.budget, K=(cell.draws,), phi_K=cell.draws,
-                           seed=cell.seed, phi=phi)
-    if cell.test == "kernel":
-        return audit.kernel(recon, A, x, seed=cell.seed, phi=phi)
-    return audit.accuracy(recon, A, x, seed=cell.seed, phi=phi)
+    options = {"noise": {"K": (cell.draws,), "phi_K": cell.draws}}
+    results = audit.run(recon, A, x, [cell.test], radii=[cell.budget or 0.01],
+                        steps=cell.steps, seed=cell.seed, phi="auto" if cell.phi else None,
+                        phi_options={"tol": cell.phi_tol, "max_iter": cell.phi_max_iter},
+                        options={k: v for k, v in options.items() if k == cell.test})
+    return results[cell.test]
 
 
 def summary(test: str, metrics: dict[str, Any]) -> dict[str, Any]:

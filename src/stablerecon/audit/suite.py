@@ -1,0 +1,87 @@
+"""The audits as one suite: choose tests by name, run them on one model, operator and image,
+with Ψ(Ax) and Φ(Ax) computed once and handed to every test.
+
+``run(model, A, x, ["instability", "noise", "kernel"])`` returns ``{name: AuditResult}``
+in the order asked. When both ``instability`` and ``noise`` are asked, the noise test draws
+its random perturbations at the size of the largest worst-case r and reports each method's
+worst-case/worst-random ratio; asked alone, it draws them at the largest radius. The command
+line (``stablerecon audit``) and the sweep's cells run the audits through this function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from stablerecon.audit.accuracy import accuracy
+from stablerecon.audit.common import check_sizes, clean_outputs, default_phi, input_image
+from stablerecon.audit.curve import curve
+from stablerecon.audit.instability import instability
+from stablerecon.audit.kernel import kernel
+from stablerecon.audit.more_samples import more_samples
+from stablerecon.audit.noise import noise
+from stablerecon.audit.reconstructor import as_reconstructor
+from stablerecon.audit.result import AuditResult
+from stablerecon.errors import StableReconError
+from stablerecon.operators.base import LinearOperator
+
+#: the tests of the suite, in the order they run
+TESTS = ("instability", "noise", "curve", "more_samples", "accuracy", "kernel")
+
+
+def check_tests(tests: Sequence[str]) -> list[str]:
+    """The test names, each once, in the order given; an unknown name or none is refused."""
+    chosen = list(dict.fromkeys(tests))
+    unknown = [t for t in chosen if t not in TESTS]
+    if unknown or not chosen:
+        raise StableReconError(f"unknown test(s) {unknown}; choose from {', '.join(TESTS)}."
+                               if unknown else f"no test chosen; choose from {', '.join(TESTS)}.")
+    return chosen
+
+
+def run(model: Any, A: LinearOperator, x: torch.Tensor,
+        tests: Sequence[str] = ("instability", "noise", "kernel"), *,
+        radii: Sequence[float] = (0.01, 0.02, 0.04), steps: int = 30, seed: int = 0,
+        phi: Any = "auto", phi_options: dict[str, Any] | None = None,
+        options: dict[str, dict[str, Any]] | None = None,
+        progress: bool = False) -> dict[str, AuditResult]:
+    """Run ``tests`` on Ψ = ``model`` at x beside Φ (``phi="auto"``: the standard method of
+    A's modality, with ``phi_options`` such as ``tol`` and ``max_iter``; None: no Φ).
+
+    ``radii`` are the perturbation sizes ||r||/||x|| of the instability and noise tests and
+    ``steps`` the ascent steps of each worst-case search (the robustness curve uses a third
+    of them); ``options`` adds keyword arguments per test, e.g. ``{"noise": {"K": (1, 20)}}``.
+    """
+    chosen = check_tests(tests)
+    radii = check_sizes(radii, "radii (||r||/||x||)")
+    options = {k: dict(v) for k, v in (options or {}).items()}
+    bad = sorted(set(options) - set(TESTS))
+    if bad:
+        raise StableReconError(f"options for unknown test(s) {bad}; tests: {', '.join(TESTS)}.")
+    psi = as_reconstructor(model)
+    phi_r = default_phi(A, phi, x, **(phi_options or {}))
+    prepared = input_image(A, x, psi)
+    clean = clean_outputs(psi, phi_r, A, prepared)
+    common = {"seed": seed, "phi": phi_r}
+    results: dict[str, AuditResult] = {}
+    for name in (t for t in TESTS if t in chosen):
+        extra = options.get(name, {})
+        if name == "instability":
+            out = instability(psi, A, x, radii=radii, steps=steps, progress=progress,
+                              clean=clean, **common, **extra)
+        elif name == "noise":
+            worst = results.get("instability")
+            size = {"worst_case": worst} if worst is not None else {"r_rel": max(radii)}
+            out = noise(psi, A, x, clean=clean, **size, **common, **extra)
+        elif name == "curve":
+            out = curve(psi, A, x, steps=max(steps // 3, 1), **common, **extra)
+        elif name == "more_samples":  # other masks, other operators: Φ is built per mask
+            out = more_samples(psi, x, seed=seed, phi=phi, **extra)
+        elif name == "accuracy":
+            out = accuracy(psi, A, x, clean=clean, **common, **extra)
+        else:
+            out = kernel(psi, A, x, clean=clean, **common, **extra)
+        results[name] = out
+    return {name: results[name] for name in chosen}
