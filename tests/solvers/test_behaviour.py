@@ -67,7 +67,7 @@ def test_infeasible_qcbp_is_named():
     y = torch.tensor([1.0, -1.0], dtype=torch.float64)  # not in range(A): distance sqrt(2)
     with pytest.raises(sr.StableReconError, match="QCBP is infeasible.*1.414"):
         sr.solvers.qcbp(A, y, eta=0.1)
-    with pytest.raises(sr.StableReconError, match="eta >= 0"):
+    with pytest.raises(sr.StableReconError, match="eta ≥ 0"):
         sr.solvers.qcbp(A, y, eta=-1.0)
 
 

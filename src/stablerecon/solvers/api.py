@@ -11,6 +11,7 @@ from stablerecon.devices import module_device
 from stablerecon.errors import StableReconError
 from stablerecon.modality import MODALITIES
 from stablerecon.operators.base import LinearOperator, RealInput, sample_norm
+from stablerecon.solvers.data_terms import QCBP, SRLasso, ULasso
 from stablerecon.solvers.primal_dual import primal_dual
 from stablerecon.solvers.problem import Problem
 from stablerecon.solvers.proximal_gradient import proximal_gradient
@@ -108,8 +109,8 @@ def qcbp(A: LinearOperator, y: torch.Tensor, eta: float, W: LinearOperator | Non
     >>> res.converged, bool(torch.allclose(res.x, x, atol=1e-4))
     (True, True)
     """
-    if not eta >= 0:
-        raise StableReconError(f"QCBP needs eta >= 0, got {eta}.")
+    data = QCBP(eta)  # checks eta
+    eta = data.eta
     dist = least_squares_distance(A, y)
     worst = float(dist.max())
     if worst > eta * (1 + 1e-6) + 1e-9 * float(sample_norm(y, len(A.out_shape)).max()):
@@ -118,7 +119,7 @@ def qcbp(A: LinearOperator, y: torch.Tensor, eta: float, W: LinearOperator | Non
             f"{eta:.3e} (y is not in the range of A up to eta). Use eta >= {worst:.3e}, or "
             "sr_lasso/u_lasso, which need no noise level."
         )
-    problem = Problem("qcbp", A, y, lam=1.0, W=W, weights=weights, eta=float(eta))
+    problem = Problem(data, A, y, lam=1.0, W=W, weights=weights)
     return solve(problem, method, **options)
 
 
@@ -137,7 +138,7 @@ def u_lasso(A: LinearOperator, y: torch.Tensor, lam: float, W: LinearOperator | 
     >>> [round(v, 6) for v in res.x.tolist()], res.converged
     ([2.5, 0.0, 0.0, 0.0], True)
     """
-    return solve(Problem("u_lasso", A, y, lam=lam, W=W, weights=weights), method, **options)
+    return solve(Problem(ULasso(), A, y, lam=lam, W=W, weights=weights), method, **options)
 
 
 def sr_lasso(A: LinearOperator, y: torch.Tensor, lam: float, W: LinearOperator | None = None,
@@ -157,7 +158,7 @@ def sr_lasso(A: LinearOperator, y: torch.Tensor, lam: float, W: LinearOperator |
     >>> res.converged, res.certificate.summary()["relative_gap"] <= 1e-6
     (True, True)
     """
-    return solve(Problem("sr_lasso", A, y, lam=lam, W=W, weights=weights), method, **options)
+    return solve(Problem(SRLasso(), A, y, lam=lam, W=W, weights=weights), method, **options)
 
 
 class StandardMethod(torch.nn.Module):

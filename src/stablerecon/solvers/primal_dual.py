@@ -37,20 +37,14 @@ import warnings
 import torch
 
 from stablerecon.operators.base import sample_norm
-from stablerecon.prox import project_box, project_l2_ball, shrink_l2
+from stablerecon.prox import project_box
 from stablerecon.solvers.problem import Problem
 from stablerecon.solvers.result import Certificate, SolverResult
 
 
 def prox_data_conjugate(problem: Problem, v: torch.Tensor, sigma: float) -> torch.Tensor:
     """prox of σ(h*(·) + Re<·, y>) at v: the dual update for the data term."""
-    u = v - sigma * problem.y
-    n = len(problem.A.out_shape)
-    if problem.kind == "sr_lasso":
-        return project_l2_ball(u, n)
-    if problem.kind == "u_lasso":
-        return u / (1.0 + sigma / 2.0)
-    return shrink_l2(u, sigma * problem.eta, n)  # qcbp
+    return problem.data.prox_conjugate(v - sigma * problem.y, sigma, len(problem.A.out_shape))
 
 
 def relative_scale(problem: Problem, primal: torch.Tensor, dual: torch.Tensor) -> torch.Tensor:
@@ -73,7 +67,7 @@ def certify(problem: Problem, ax, wx, p, atp) -> Certificate:
         gap=gap,
         relative_gap=gap / scale,
         infeasibility=infeas,
-        bounds="P(x) - min P <= gap" + (" (once infeasibility is 0)" if problem.kind == "qcbp"
+        bounds="P(x) - min P <= gap" + (" (once infeasibility is 0)" if problem.data.constrained
                                         else ""),
     )
 
@@ -82,7 +76,7 @@ def certificate_met(cert: Certificate, problem: Problem, tol: float) -> bool:
     ok = bool((cert.relative_gap <= tol).all()) if cert.relative_gap is not None else bool(
         (cert.residual <= tol).all()
     )
-    if problem.kind == "qcbp" and cert.infeasibility is not None:
+    if problem.data.constrained and cert.infeasibility is not None:
         ynorm = sample_norm(problem.y, len(problem.A.out_shape))
         ok = ok and bool((cert.infeasibility <= tol * ynorm.clamp_min(1e-30)).all())
     return ok
@@ -93,7 +87,7 @@ def _merit(cert: Certificate, p: torch.Tensor, problem: Problem) -> float:
     if cert.kind != "duality_gap":
         return float(cert.residual.max())
     value = cert.gap.clamp_min(0.0)
-    if problem.kind == "qcbp":
+    if problem.data.constrained:
         value = value + cert.infeasibility * sample_norm(p, len(problem.A.out_shape)).clamp_min(1)
     return float(value.sum())
 
@@ -260,7 +254,7 @@ def primal_dual(
         objective=cert.primal,
         certificate=cert,
         method=method,
-        problem=problem.kind,
+        problem=problem.name,
         tol=tol,
         time_s=time.perf_counter() - start,
         status=status,

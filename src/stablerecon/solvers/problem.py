@@ -33,25 +33,25 @@ import torch
 
 from stablerecon.errors import StableReconError
 from stablerecon.operators.base import LinearOperator, inner, sample_norm
-
-KINDS = ("qcbp", "u_lasso", "sr_lasso")
+from stablerecon.solvers.data_terms import DataTerm
 
 
 @dataclass
 class Problem:
-    """One instance of (P1), (P2) or (P3), batched over the leading axes of y."""
+    """One instance of (P1), (P2) or (P3) — the ``data`` term says which
+    (:mod:`stablerecon.solvers.data_terms`) — batched over the leading axes of y."""
 
-    kind: str
+    data: DataTerm
     A: LinearOperator
     y: torch.Tensor
     lam: float = 1.0
     W: LinearOperator | None = None
     weights: torch.Tensor | None = None
-    eta: float = 0.0
 
     def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise StableReconError(f"unknown problem {self.kind!r}; choose one of {KINDS}.")
+        if not isinstance(self.data, DataTerm):
+            raise StableReconError(f"data must be a data term (QCBP(eta), ULasso(), "
+                                   f"SRLasso()), got {self.data!r}.")
         if not isinstance(self.y, torch.Tensor):
             raise StableReconError(f"y must be a torch.Tensor, got {type(self.y).__name__}.")
         n = len(self.A.out_shape)
@@ -64,10 +64,6 @@ class Problem:
             raise StableReconError("y contains NaN or Inf; clean the measurements first.")
         if not (isinstance(self.lam, numbers.Real) and self.lam > 0 and math.isfinite(self.lam)):
             raise StableReconError(f"lam must be a positive finite number, got {self.lam}.")
-        if self.kind == "qcbp" and not self.eta >= 0:
-            raise StableReconError(
-                f"QCBP needs eta >= 0 (the noise level ||Ax - y|| <= eta), got {self.eta}."
-            )
         if self.W is not None and self.W.in_shape != self.A.in_shape:
             raise StableReconError(
                 f"W acts on {self.W.in_shape} but A on {self.A.in_shape}; build W for the "
@@ -81,6 +77,11 @@ class Problem:
                     f"{tuple(w.shape)}."
                 )
             self.weights = w
+
+    @property
+    def name(self) -> str:
+        """The problem's name: "qcbp", "u_lasso" or "sr_lasso"."""
+        return self.data.name
 
     # -- shapes and dtypes ---------------------------------------------------------------
     @property
@@ -135,16 +136,11 @@ class Problem:
     def objective(self, ax: torch.Tensor, wx: torch.Tensor) -> torch.Tensor:
         """P(x) from A x and W x. For QCBP the constraint is reported separately
         (:meth:`infeasibility`), so this is ||Wx||_{w,1} alone."""
-        r = self.residual_norm(ax)
-        data = {"qcbp": torch.zeros_like(r), "u_lasso": r**2, "sr_lasso": r}[self.kind]
-        return data + self.l1(wx)
+        return self.data.value(self.residual_norm(ax)) + self.l1(wx)
 
     def infeasibility(self, ax: torch.Tensor) -> torch.Tensor:
         """max(0, ||Ax - y|| - η) for QCBP; zeros otherwise."""
-        r = self.residual_norm(ax)
-        if self.kind != "qcbp":
-            return torch.zeros_like(r)
-        return torch.clamp(r - self.eta, min=0.0)
+        return self.data.infeasibility(self.residual_norm(ax))
 
     @cached_property
     def objective_scale(self) -> torch.Tensor:
@@ -154,12 +150,9 @@ class Problem:
         optimum is 0 (exact data, unpenalised support) still gets a meaningful tolerance.
         Computed once per problem: it is used at every certificate check.
         """
-        r = sample_norm(self.y, len(self.A.out_shape))
-        if self.kind == "sr_lasso":
-            return r
-        if self.kind == "u_lasso":
-            return r**2
-        return self.l1(self.transform(self.A.H(self.y).to(self.dtype)))
+        if self.data.constrained:
+            return self.l1(self.transform(self.A.H(self.y).to(self.dtype)))
+        return self.data.value(sample_norm(self.y, len(self.A.out_shape)))
 
     # -- dual ----------------------------------------------------------------------------
     def dual_value(self, p: torch.Tensor, atp: torch.Tensor) -> torch.Tensor:
@@ -178,25 +171,8 @@ class Problem:
         n = len(self.A.out_shape)
         pn = sample_norm(p, n)
         py = inner(p, self.y, n)  # Re <p, y>
-        if self.kind == "sr_lasso":
-            s_max = torch.minimum(s_max, torch.where(pn > 0, 1.0 / pn, torch.inf))
-            slope = -py
-            s = torch.where(slope > 0, s_max, torch.zeros_like(s_max))
-            s = torch.nan_to_num(s, posinf=0.0)
-            return s * slope
-        if self.kind == "qcbp":
-            slope = -(py + self.eta * pn)
-            s = torch.where(slope > 0, s_max, torch.zeros_like(s_max))
-            if bool(torch.isinf(s).any()):
-                # unbounded dual: the constraint set is empty (y outside A's range by > eta)
-                return torch.where(torch.isinf(s), torch.inf, s * slope)
-            return s * slope
-        # u_lasso: maximise -s py - s^2 |p|^2 / 4 on [0, s_max]
-        s_star = torch.where(pn > 0, -2.0 * py / pn.clamp_min(1e-300) ** 2, torch.zeros_like(pn))
-        s = torch.clamp(torch.minimum(s_star, s_max), min=0.0)
-        return -s * py - s**2 * pn**2 / 4.0
+        return self.data.dual_bound(s_max, pn, py)
 
     def dual_from_residual(self, ax: torch.Tensor) -> torch.Tensor:
         """The dual direction suggested by x: ∇h at the residual (up to scale)."""
-        r = ax - self.y
-        return 2.0 * r if self.kind == "u_lasso" else r
+        return self.data.dual_direction(ax - self.y)

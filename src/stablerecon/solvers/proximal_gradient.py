@@ -19,6 +19,7 @@ import torch
 from stablerecon.errors import StableReconError
 from stablerecon.operators.base import inner
 from stablerecon.prox import soft_threshold
+from stablerecon.solvers.data_terms import ULasso
 from stablerecon.solvers.primal_dual import (
     certificate_met,
     certify,
@@ -40,10 +41,10 @@ def proximal_gradient(
     history: bool = False,
 ) -> SolverResult:
     """FISTA (``accelerated=True``, with adaptive restart) or ISTA for U-LASSO."""
-    if problem.kind != "u_lasso" or not problem.unitary_w:
+    if not isinstance(problem.data, ULasso) or not problem.unitary_w:
         raise StableReconError(
             "FISTA/ISTA solve U-LASSO with a unitary W (wavelets) or none; for "
-            f"{problem.kind} or a non-unitary W use method='restarted_pdhg'."
+            f"{problem.name} or a non-unitary W use method='restarted_pdhg'."
         )
     start = time.perf_counter()
     A = problem.A
@@ -93,7 +94,7 @@ def proximal_gradient(
     result = SolverResult(
         x=problem.transform_adjoint(z), converged=status == "converged", iterations=it,
         objective=cert.primal, certificate=cert,
-        method="fista" if accelerated else "ista", problem=problem.kind, tol=tol,
+        method="fista" if accelerated else "ista", problem=problem.name, tol=tol,
         time_s=time.perf_counter() - start, status=status, restarts=restarts, history=records,
     )
     if not result.converged:
