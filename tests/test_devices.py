@@ -222,7 +222,7 @@ def test_resolve_device(monkeypatch):
         resolve_device("gpu0")
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert resolve_device("auto") == torch.device("cpu")
-    with pytest.raises(StableReconError, match="sees no CUDA GPU; use --device cpu"):
+    with pytest.raises(StableReconError, match="sees no CUDA GPU; use device 'cpu'"):
         resolve_device("cuda")
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     assert resolve_device(None) == torch.device("cuda")

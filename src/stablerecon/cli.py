@@ -328,16 +328,15 @@ def table_lasso(
     from stablerecon.report.tables import rich_table, write_tables
 
     values = lasso_table.DEFAULT_DELTAS if deltas is None else _floats(deltas, "--deltas")
-    if any(not 0 < d < 1 for d in values):
-        _fail(StableReconError(f"--deltas must lie in (0, 1), got {values}."))
-    if time_cap <= 0:
-        _fail(StableReconError(f"--time-cap must be positive, got {time_cap}."))
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("Table A", total=len(values) * (len(lasso_table.solvers()) + 1))
 
         def step(text: str) -> None:
             progress.update(task, advance=1, description=text)
-        rows = lasso_table.run(values, time_cap=time_cap, progress=step)
+        try:
+            rows = lasso_table.run(values, time_cap=time_cap, progress=step)
+        except StableReconError as exc:
+            _fail(exc)
     columns = ["delta", "solver", "x", "error", "runtime_s", "warned", "certified", "note"]
     Console().print(rich_table(rows, columns, "Table A: min (1/m)||A_δ D_δ x - y||² + λ||x||₁"))
     files = write_tables(rows, columns, out, "table-lasso")
@@ -364,17 +363,16 @@ def table_impossibility(
     n_values, k_values = _ints(ns, "--ns"), _ints(ks, "--ks")
     if quick:
         samples, epochs = 1000, 10
-    if samples < 1 or epochs < 1 or layers < 1:
-        _fail(StableReconError("--samples, --epochs and --layers must be positive."))
-    if any(n < 1 for n in n_values) or any(k < 0 for k in k_values):
-        _fail(StableReconError("--ns must be >= 1 and --ks >= 0."))
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("Table B", total=len(n_values) * len(k_values) * epochs)
 
         def step(text: str) -> None:
             progress.update(task, advance=1, description=text)
-        rows = impossibility.run(n_values, k_values, samples=samples, epochs=epochs,
-                                 layers=layers, seed=seed, progress=step)
+        try:
+            rows = impossibility.run(n_values, k_values, samples=samples, epochs=epochs,
+                                     layers=layers, seed=seed, progress=step)
+        except StableReconError as exc:
+            _fail(exc)
     for r in rows:
         r.update(samples=samples, epochs=epochs, layers=layers, seed=seed)
     columns = ["n", "K", "barrier", "lista_distance", "firenet_distance", "minimiser_gap",

@@ -30,7 +30,7 @@ def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
                                f"'cuda:N' ({exc}).") from exc
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise StableReconError(f"device {device!r} asked for, but this PyTorch sees no CUDA "
-                               "GPU; use --device cpu (or auto), or install a CUDA build of "
+                               "GPU; use device 'cpu' (or 'auto'), or install a CUDA build of "
                                "torch on a machine with a GPU.")
     if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
         raise StableReconError(f"device {device!r}: only {torch.cuda.device_count()} CUDA "

@@ -63,7 +63,7 @@ def ensure_writable(folder: str | Path) -> Path:
         os.unlink(probe)
     except OSError as exc:
         raise StableReconError(f"cannot write to {folder} ({exc.strerror or exc}); choose "
-                               "another --out folder.") from exc
+                               "another output folder.") from exc
     return folder
 
 

@@ -59,3 +59,9 @@ def test_quick_command(tmp_path):
     assert row["lista_distance"] > 0.1 * row["barrier"]
     assert row["firenet_distance"] > row["barrier"]
     assert len(row["x_true"]) == im.N1 + im.N2
+
+
+@pytest.mark.parametrize("kwargs", [{"ns": [0]}, {"Ks": [-1]}, {"samples": 0}, {"ns": []}])
+def test_the_library_checks_its_inputs(kwargs):
+    with pytest.raises(sr.StableReconError, match="must be"):
+        im.run(**kwargs)

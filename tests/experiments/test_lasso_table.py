@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from stablerecon.cli import app
+from stablerecon.errors import StableReconError
 from stablerecon.experiments import lasso_table as t
 
 
@@ -83,3 +84,10 @@ def test_command_rejects_bad_deltas(tmp_path):
     result = CliRunner().invoke(app, ["table", "lasso", "--deltas", "2,abc", "--out",
                                       str(tmp_path)])
     assert result.exit_code == 2
+
+
+@pytest.mark.parametrize("kwargs", [{"deltas": [1.5]}, {"deltas": []},
+                                    {"deltas": [0.5], "time_cap": 0}])
+def test_the_library_checks_its_inputs(kwargs):
+    with pytest.raises(StableReconError, match="deltas must lie|time_cap"):
+        t.run(**kwargs)

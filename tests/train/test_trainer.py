@@ -36,7 +36,7 @@ def test_resume_is_deterministic(tmp_path):
 def test_bad_options_are_named(tmp_path):
     with pytest.raises(StableReconError, match="unknown network"):
         train(TrainConfig(net="automap"), tmp_path)
-    with pytest.raises(StableReconError, match="--rate"):
+    with pytest.raises(StableReconError, match="rate must be in"):
         train(TrainConfig(net="cascade", rate=1.5), tmp_path)
     train(TrainConfig(net="dncnn", size=32, epochs=1, steps=1, validation=1), tmp_path / "y")
     with pytest.raises(StableReconError, match="other options"):

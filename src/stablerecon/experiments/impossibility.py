@@ -39,6 +39,7 @@ import numpy as np
 import scipy.fft
 import torch
 
+from stablerecon.errors import StableReconError
 from stablerecon.nets.firenet import FIRENET
 from stablerecon.nets.lista import LISTA
 from stablerecon.operators.matrix import Matrix
@@ -151,6 +152,12 @@ def run(ns: Sequence[int] = (10, 20, 30), Ks: Sequence[int] = (1, 3, 6), samples
         epochs: int = 100, layers: int = 10, seed: int = 0,
         progress: Callable[[str], None] | None = None) -> list[dict]:
     """All (n, K): rows with the distances of LISTA and FIRENET to the true minimiser."""
+    if samples < 1 or epochs < 1 or layers < 1:
+        raise StableReconError(f"samples, epochs and layers must be ≥ 1, got {samples}, "
+                               f"{epochs}, {layers}.")
+    if not ns or not Ks or any(n < 1 for n in ns) or any(k < 0 for k in Ks):
+        raise StableReconError(f"ns must be integers ≥ 1 and Ks integers ≥ 0 (both non-empty), "
+                               f"got {list(ns)} and {list(Ks)}.")
     rows = []
     for K in Ks:
         for n in ns:

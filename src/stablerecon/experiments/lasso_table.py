@@ -35,6 +35,8 @@ from dataclasses import dataclass
 import mpmath
 import numpy as np
 
+from stablerecon.errors import StableReconError
+
 M, N, LAM = 3, 2, 0.1
 DEFAULT_DELTAS = (2.0**-1, 2.0**-7, 2.0**-15, 2.0**-20, 2.0**-24, 2.0**-26, 2.0**-28, 2.0**-30)
 
@@ -263,6 +265,10 @@ def _run_capped(name: str, b, y, cap: float):
 def run(deltas: Sequence[float] = DEFAULT_DELTAS, time_cap: float = 60.0,
         progress: Callable[[str], None] | None = None) -> list[dict]:
     """All solvers on all δ: rows with delta, solver, x, error, runtime_s, warned, certified."""
+    if not deltas or any(not 0 < d < 1 for d in deltas):
+        raise StableReconError(f"deltas must lie in (0, 1) (the lasso's δ), got {list(deltas)}.")
+    if not time_cap > 0:
+        raise StableReconError(f"time_cap must be a positive number of seconds, got {time_cap}.")
     try:  # imported once here so that the timed child processes do not pay for it
         import sklearn.linear_model  # noqa: F401
     except ImportError:

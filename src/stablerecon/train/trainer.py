@@ -75,33 +75,33 @@ class TrainConfig:
                                    f"{sorted(NETWORKS)}.")
         for key in ("size", "epochs", "steps", "batch", "validation", "angles"):
             if getattr(self, key) < 1:
-                raise StableReconError(f"--{key} must be ≥ 1, got {getattr(self, key)}.")
+                raise StableReconError(f"{key} must be ≥ 1, got {getattr(self, key)}.")
         if self.size < 16:
-            raise StableReconError(f"--size must be ≥ 16 (the U-Nets downsample 3 times), "
+            raise StableReconError(f"size must be ≥ 16 (the U-Nets downsample 3 times), "
                                    f"got {self.size}.")
         if not 0 < self.rate <= 1:
-            raise StableReconError(f"--rate must be in (0, 1], got {self.rate}.")
+            raise StableReconError(f"rate must be in (0, 1], got {self.rate}.")
         if not 0 <= self.texture <= 1:
-            raise StableReconError(f"--texture is a probability in [0, 1], got {self.texture}.")
+            raise StableReconError(f"texture is a probability in [0, 1], got {self.texture}.")
         if self.lr_schedule not in ("constant", "cosine"):
-            raise StableReconError(f"--lr-schedule must be 'constant' or 'cosine', got "
+            raise StableReconError(f"lr_schedule must be 'constant' or 'cosine', got "
                                    f"{self.lr_schedule!r}.")
         noise = 0.0 if self.noise is None else self.noise
         if not (noise >= 0 and self.lr > 0 and math.isfinite(noise)
                 and math.isfinite(self.lr)):  # written so that NaN fails too
-            raise StableReconError(f"--noise must be a finite number ≥ 0 and --lr a finite "
+            raise StableReconError(f"noise must be a finite number ≥ 0 and lr a finite "
                                    f"number > 0, got {self.noise} and {self.lr}.")
         if self.data_dir is not None and not Path(self.data_dir).is_dir():
-            raise StableReconError(f"--data {self.data_dir}: not a folder of images.")
+            raise StableReconError(f"data_dir {self.data_dir}: not a folder of images.")
         if self.name is not None and (Path(self.name).name != self.name
                                       or self.name in (".", "..") or not self.name.strip()):
-            raise StableReconError(f"--name {self.name!r} must be a plain file name (no "
+            raise StableReconError(f"name {self.name!r} must be a plain file name (no "
                                    "folders): the files are written into --out.")
         if self.dataset not in DATASETS:
             raise StableReconError(f"unknown dataset {self.dataset!r}; choose one of "
                                    f"{DATASETS} (or a folder of images with --data).")
         if self.dataset == "brain" and self.data_dir is not None:
-            raise StableReconError("--data brain trains on the brain slices alone; a folder "
+            raise StableReconError("dataset 'brain' trains on the brain slices alone; a folder "
                                    "of user images goes with the phantoms.")
 
     @property
@@ -136,7 +136,7 @@ def _user_images(cfg: TrainConfig) -> list[torch.Tensor]:
             x[None, None].float(), size=(cfg.size, cfg.size), mode="bilinear",
             align_corners=False)[0, 0])
     if not images:
-        raise StableReconError(f"--data {cfg.data_dir}: no readable images in the folder.")
+        raise StableReconError(f"data_dir {cfg.data_dir}: no readable images in the folder.")
     return images
 
 
@@ -275,19 +275,19 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, console=None,
     start_epoch, history, elapsed = 0, [], 0.0
     if resume:
         if not ckpt_path.exists():
-            raise StableReconError(f"--resume: no checkpoint at {ckpt_path}; run without "
-                                   "--resume to start.")
+            raise StableReconError(f"resume: no checkpoint at {ckpt_path}; start without "
+                                   "resuming.")
         try:  # weights_only: a checkpoint is data; nothing in it may run code on load
             state = torch.load(ckpt_path, map_location=device, weights_only=True)
         except Exception as exc:
-            raise StableReconError(f"--resume: {ckpt_path} is not a checkpoint written by "
+            raise StableReconError(f"resume: {ckpt_path} is not a checkpoint written by "
                                    f"'stablerecon train' (or is damaged): {exc}. Remove it and "
                                    "start again.") from exc
         same = lambda c: {k: v for k, v in c.items() if k not in ("epochs", "time_limit")}  # noqa: E731
         if same(state["config"]) != same(asdict(cfg)):
-            raise StableReconError(f"--resume: {ckpt_path} was written with other options "
-                                   f"({state['config']}); use the same options (only --epochs "
-                                   "and --time-limit may change) or a new --out.")
+            raise StableReconError(f"resume: {ckpt_path} was written with other options "
+                                   f"({state['config']}); use the same options (only epochs "
+                                   "and time_limit may change) or a new out folder.")
         model.load_state_dict(state["model"], strict=False)
         opt.load_state_dict(state["optimizer"])
         if disc is not None:
