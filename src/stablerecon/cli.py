@@ -35,7 +35,7 @@ def demo(
                                             "available)."),
 ) -> None:
     """The main job: Φ, the shipped cascade and FIRENET on one MRI problem, audited -> report."""
-    from stablerecon.demo import run_demo
+    from stablerecon.experiments.demo import run_demo
 
     try:
         result = run_demo(out, quick=quick, seed=seed, console=console, device=device,

@@ -16,7 +16,13 @@ from typing import Any
 import torch
 
 from stablerecon.audit.accuracy import accuracy
-from stablerecon.audit.common import check_sizes, clean_outputs, default_phi, input_image
+from stablerecon.audit.common import (
+    Clean,
+    check_sizes,
+    clean_outputs,
+    default_phi,
+    input_image,
+)
 from stablerecon.audit.curve import curve
 from stablerecon.audit.instability import instability
 from stablerecon.audit.kernel import kernel
@@ -46,13 +52,15 @@ def run(model: Any, A: LinearOperator, x: torch.Tensor,
         radii: Sequence[float] = (0.01, 0.02, 0.04), steps: int = 30, seed: int = 0,
         phi: Any = "auto", phi_options: dict[str, Any] | None = None,
         options: dict[str, dict[str, Any]] | None = None,
-        progress: bool = False) -> dict[str, AuditResult]:
+        progress: bool = False, clean: Clean | None = None) -> dict[str, AuditResult]:
     """Run ``tests`` on Ψ = ``model`` at x beside Φ (``phi="auto"``: the standard method of
     A's modality, with ``phi_options`` such as ``tol`` and ``max_iter``; None: no Φ).
 
     ``radii`` are the perturbation sizes ||r||/||x|| of the instability and noise tests and
     ``steps`` the ascent steps of each worst-case search (the robustness curve uses a third
-    of them); ``options`` adds keyword arguments per test, e.g. ``{"noise": {"K": (1, 20)}}``.
+    of them); ``options`` adds keyword arguments per test, e.g. ``{"noise": {"K": (1, 20)}}``;
+    ``clean`` (from :func:`~stablerecon.audit.common.clean_outputs` with the same Φ) saves
+    the unperturbed solve when the caller has it already.
     """
     chosen = check_tests(tests)
     radii = check_sizes(radii, "radii (||r||/||x||)")
@@ -63,7 +71,7 @@ def run(model: Any, A: LinearOperator, x: torch.Tensor,
     psi = as_reconstructor(model)
     phi_r = default_phi(A, phi, x, **(phi_options or {}))
     prepared = input_image(A, x, psi)
-    clean = clean_outputs(psi, phi_r, A, prepared)
+    clean = clean_outputs(psi, phi_r, A, prepared, clean)
     common = {"seed": seed, "phi": phi_r}
     results: dict[str, AuditResult] = {}
     for name in (t for t in TESTS if t in chosen):

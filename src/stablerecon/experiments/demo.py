@@ -119,13 +119,19 @@ def run_demo(out: Path, quick: bool = False, seed: int = 0,
     console.print(f"MRI {size}x{size}, variable-density mask, rate {A.rate:.3f}, on {device}")
     # x real converges about 4x slower than complex x (measured on this slice: relative gap
     # 1e-3 after 1690 iterations against 380); in float32 1e-3 is the target it certifies
-    phi = solvers.standard_method(A, "mri", tol=1e-3, max_iter=300 if quick else 3000, real=True)
+    phi = audit.as_reconstructor(
+        solvers.standard_method(A, "mri", tol=1e-3, max_iter=300 if quick else 3000, real=True),
+        name="Φ (SR-LASSO, x real)")
+    cascade = nets.load("mri-cascade", device=device) if have_cascade else None
+    # Φ(Ax) and Ψ(Ax) once: the reconstructions below and every audit of the cascade share them
+    clean = (audit.clean_outputs(audit.as_reconstructor(cascade), phi, A, xc) if have_cascade
+             else None)
     with torch.no_grad():
-        recons = {"A* y (zero-filled)": A.H(y), "Φ: SR-LASSO (certified)": phi(y)}
-        cert = phi.last_result.summary()
+        recons = {"A* y (zero-filled)": A.H(y),
+                  "Φ: SR-LASSO (certified)": clean.phi if clean is not None else phi(y)}
+        cert = phi.module.last_result.summary()
         if have_cascade:
-            cascade = nets.load("mri-cascade", device=device)
-            recons["Ψ: deep cascade (shipped)"] = cascade(y)
+            recons["Ψ: deep cascade (shipped)"] = clean.psi
         recons["FIRENET"] = firenet(y)
     result: dict[str, Any] = {"image": described, "size": size, "rate": A.rate,
                               "device": str(device),
@@ -148,14 +154,20 @@ def run_demo(out: Path, quick: bool = False, seed: int = 0,
           ["method", "psnr_db", "ssim", "relative_error"])], [fig_recon])]
     steps = 3 if quick else 30
     radii = (0.02,) if quick else (0.01, 0.02, 0.04)
-    models = ([("cascade", cascade, steps)] if have_cascade else []) + [
-        ("firenet", firenet, 1 if quick else 8)]
-    inst = {}
-    for name, model, n_steps in models:
-        console.print(f"instability test on {name} ({n_steps} steps per δ)")
-        inst[name] = audit.instability(model, A, x, radii=radii, steps=n_steps, seed=seed,
-                                       phi=phi if name == "cascade" else None)
-        inst[name].metrics["model"] = name
+    cascade_tests: dict[str, audit.AuditResult] = {}
+    if have_cascade:
+        console.print(f"audits of the cascade beside Φ ({steps} ascent steps per δ)")
+        cascade_tests = audit.run(
+            cascade, A, x, ["instability", "noise", "kernel", "accuracy"], radii=radii,
+            steps=steps, seed=seed, phi=phi, clean=clean,
+            options={"noise": {"K": (1, 20, 100), "phi_K": 1 if quick else 5},
+                     "accuracy": {"detail": "text", "iterations": 1 if quick else 6}})
+    inst = {"cascade": cascade_tests["instability"]} if have_cascade else {}
+    console.print(f"instability test on firenet ({1 if quick else 8} steps per δ)")
+    inst["firenet"] = audit.instability(firenet, A, x, radii=radii, steps=1 if quick else 8,
+                                        seed=seed, phi=None)
+    for name, res in inst.items():
+        res.metrics["model"] = name
     rows, files = [], []
     for name, res in inst.items():
         files += res.save(out / f"instability-{name}")
@@ -194,9 +206,7 @@ def run_demo(out: Path, quick: bool = False, seed: int = 0,
          "stability bounded from both sides."],
         [(rows, list(rows[0]))], [f for f in files if f.suffix == ".png"]))
     if have_cascade:
-        console.print("random-noise test (worst of 1, 20, 100) on the cascade")
-        noise = audit.noise(cascade, A, x, worst_case=inst["cascade"], K=(1, 20, 100),
-                            phi=phi, phi_K=1 if quick else 5, seed=seed)
+        noise = cascade_tests["noise"]
         result["noise"] = noise.metrics
         nm = noise.metrics
         sections.append(Section(
@@ -216,8 +226,7 @@ def run_demo(out: Path, quick: bool = False, seed: int = 0,
                 < nm["ratio_worst_case_to_worst_random"] / 2
                 else "Φ is hurt by it about as much, relative to noise, as the cascade.")],
             figures=[f for f in noise.save(out / "noise") if f.suffix == ".png"]))
-        console.print("kernel certificate and hallucination maps")
-        kern = audit.kernel(cascade, A, x, phi=phi, seed=seed)
+        kern = cascade_tests["kernel"]
         result["kernel"] = kern.metrics
         km = kern.metrics
         sections.append(Section(
@@ -231,9 +240,7 @@ def run_demo(out: Path, quick: bool = False, seed: int = 0,
              f"{km['hallucination_fraction_psi']:.1%}, Φ {km['hallucination_fraction_phi']:.1%}, "
              f"truth {km['hallucination_fraction_truth']:.1%}."],
             figures=[f for f in kern.save(out / "kernel") if f.suffix == ".png"]))
-        console.print("accuracy test (smallest text Φ recovers)")
-        acc = audit.accuracy(cascade, A, x, detail="text", phi=phi, seed=seed,
-                             iterations=1 if quick else 6)
+        acc = cascade_tests["accuracy"]
         result["accuracy"] = acc.metrics
         am = acc.metrics
         text = (f"Smallest amplitude of the inserted text that Φ recovers (correlation ≥ "
