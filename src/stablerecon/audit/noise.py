@@ -9,6 +9,7 @@ from typing import Any
 import torch
 
 from stablerecon import metrics as quality_metrics  # "metrics" names the result dict here
+from stablerecon.audit import common
 from stablerecon.audit.common import (
     Clean,
     clean_outputs,
@@ -16,10 +17,6 @@ from stablerecon.audit.common import (
     input_image,
     measurements,
     norm,
-    quality,
-    scaled,
-    solver_status,
-    unconverged_note,
 )
 from stablerecon.audit.reconstructor import as_reconstructor
 from stablerecon.audit.result import AuditResult, Figure
@@ -72,7 +69,7 @@ def noise(model: Any, A: LinearOperator, x: torch.Tensor, r: torch.Tensor | None
     shape = tuple(y0.shape) if space == "measurement" else tuple(x.shape)
     dtype = y0.dtype if space == "measurement" else x.dtype
     gen = generator(seed, x.device)
-    draws = [scaled(gaussian(shape, dtype, gen), radius) for _ in range(max(K))]
+    draws = [common.scaled(gaussian(shape, dtype, gen), radius) for _ in range(max(K))]
     psi_changes, psi_psnrs = _changes(psi, A, x, draws, space, base)
     psi_clean = quality_metrics.psnr(base, x)
     metrics: dict[str, Any] = {"model": psi.name, "space": space, "r_rel": radius / scale,
@@ -87,7 +84,7 @@ def noise(model: Any, A: LinearOperator, x: torch.Tensor, r: torch.Tensor | None
     result = AuditResult("noise", metrics, seed=seed)
     with torch.no_grad():
         out = psi(measurements(A, x, draws[worst_all], space))
-    metrics["psi"]["worst_quality"] = quality(out, x)
+    metrics["psi"]["worst_quality"] = common.quality(out, x)
     rows, titles = [[x, out]], [["x", f"{psi.name}, worst of {max(K)} random: "
                                       f"{metrics['psi']['worst_quality']['psnr']:.1f} dB"]]
     if phi_r is not None:
@@ -101,7 +98,7 @@ def noise(model: Any, A: LinearOperator, x: torch.Tensor, r: torch.Tensor | None
                 metrics["phi"][str(k)] = {"worst_change_rel": max(phi_changes[:k]) / phi_norm,
                                           "worst_psnr_drop": phi_clean - min(phi_psnrs[:k])}
         metrics["phi"]["evaluated"] = n_phi
-        metrics["phi"]["solver"] = solver_status(phi_r)  # the batched solve of the draws
+        metrics["phi"]["solver"] = common.solver_status(phi_r)  # the batched solve of the draws
         worst_phi_random = max(phi_changes) / phi_norm
     if worst_case is not None:
         row = worst_case.metrics["perturbations"][-1]
@@ -114,7 +111,7 @@ def noise(model: Any, A: LinearOperator, x: torch.Tensor, r: torch.Tensor | None
             metrics["phi_ratio_worst_case_to_worst_random"] = (
                 row["phi"]["change_rel"] / max(worst_phi_random, 1e-300))
     result.images = {"worst_random": draws[worst_all], "psi_worst_random": out}
-    note = unconverged_note([metrics["phi"].get("solver")])
+    note = common.unconverged_note([metrics["phi"].get("solver")])
     if note:
         result.notes.append(note)
     result.figures = [Figure("worst-random", rows, titles, suptitle="Random-noise test")]

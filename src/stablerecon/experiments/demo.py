@@ -49,6 +49,11 @@ def demo_image(name: str, size: int, device: torch.device) -> tuple[torch.Tensor
     raise StableReconError(f"unknown demo image {name!r}; choose 'brain' or 'phantom'.")
 
 
+def _pngs(result: audit.AuditResult, folder: Path) -> list[Path]:
+    """Save an audit's result into ``folder``; its figures (for the report)."""
+    return [f for f in result.save(folder) if f.suffix == ".png"]
+
+
 def _more_or_less(a: float, b: float) -> str:
     return "more" if a > b else "less" if a < b else "as much"
 
@@ -206,9 +211,8 @@ def run_demo(out: Path, quick: bool = False, seed: int = 0,
          "stability bounded from both sides."],
         [(rows, list(rows[0]))], [f for f in files if f.suffix == ".png"]))
     if have_cascade:
-        noise = cascade_tests["noise"]
-        result["noise"] = noise.metrics
-        nm = noise.metrics
+        result.update({k: v.metrics for k, v in cascade_tests.items() if k != "instability"})
+        nm, km, am = result["noise"], result["kernel"], result["accuracy"]
         sections.append(Section(
             "Random-noise test",
             [f"Gaussian perturbations of the same norm as the largest worst-case r "
@@ -225,10 +229,7 @@ def run_demo(out: Path, quick: bool = False, seed: int = 0,
                 if nm.get("phi_ratio_worst_case_to_worst_random", float("inf"))
                 < nm["ratio_worst_case_to_worst_random"] / 2
                 else "Φ is hurt by it about as much, relative to noise, as the cascade.")],
-            figures=[f for f in noise.save(out / "noise") if f.suffix == ".png"]))
-        kern = cascade_tests["kernel"]
-        result["kernel"] = kern.metrics
-        km = kern.metrics
+            figures=_pngs(cascade_tests["noise"], out / "noise")))
         sections.append(Section(
             "Kernel certificate (Universal Instability Theorem)",
             [f"x' = x + z with z in the kernel of A (a blob on unsampled frequencies, "
@@ -239,10 +240,7 @@ def run_demo(out: Path, quick: bool = False, seed: int = 0,
              f"lies in the kernel of A (not determined by the data): cascade "
              f"{km['hallucination_fraction_psi']:.1%}, Φ {km['hallucination_fraction_phi']:.1%}, "
              f"truth {km['hallucination_fraction_truth']:.1%}."],
-            figures=[f for f in kern.save(out / "kernel") if f.suffix == ".png"]))
-        acc = cascade_tests["accuracy"]
-        result["accuracy"] = acc.metrics
-        am = acc.metrics
+            figures=_pngs(cascade_tests["kernel"], out / "kernel")))
         text = (f"Smallest amplitude of the inserted text that Φ recovers (correlation ≥ "
                 f"{am['threshold']} in its region): {am['phi_smallest_amplitude']}. The cascade "
                 f"{'recovers' if am.get('psi_recovers_at_phi_amplitude') else 'does not recover'}"
@@ -250,8 +248,7 @@ def run_demo(out: Path, quick: bool = False, seed: int = 0,
                 f"{am.get('psi_correlation', float('nan')):.2f});"
                 f" its own smallest amplitude: {am['psi_smallest_amplitude']}.")
         sections.append(Section("Accuracy test: can Ψ see a small detail?", [text],
-                                figures=[f for f in acc.save(out / "accuracy")
-                                         if f.suffix == ".png"]))
+                                figures=_pngs(cascade_tests["accuracy"], out / "accuracy")))
     else:
         sections.append(Section("Shipped networks", ["mri-cascade is not installed: the "
                                                      "network audits were skipped."]))
