@@ -20,7 +20,7 @@ console = Console(stderr=True)
 
 def _fail(exc: Exception) -> None:
     console.print("[bold red]error:[/] ", end="")
-    console.print(str(exc), markup=False, emoji=False, highlight=False)
+    console.print(str(exc), markup=False, emoji=False, highlight=False, soft_wrap=True)
     raise typer.Exit(code=2)
 
 

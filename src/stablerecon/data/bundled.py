@@ -18,6 +18,7 @@ from stablerecon.data.brain import held_out_slice
 from stablerecon.data.phantoms import shepp_logan
 from stablerecon.data.readers import Image, normalise, read_image
 from stablerecon.errors import StableReconError
+from stablerecon.operators.base import check_size
 
 _SKIMAGE = ("shepp_logan_phantom", "camera", "moon", "brick", "coins", "text", "page",
             "checkerboard", "horse", "clock", "grass", "gravel", "astronaut", "coffee")
@@ -87,6 +88,9 @@ def load(
     raw = np.asarray(raw, dtype=np.float64)
     if size is not None:
         shape = (size, size) if isinstance(size, int) else tuple(size)
+        if len(shape) != 2 or not all(isinstance(s, int) and s >= 1 for s in shape):
+            raise StableReconError(f"size must be a positive integer or (H, W), got {size!r}.")
+        check_size(shape, f"bundled image {name!r}")
         raw = resize(raw, shape, anti_aliasing=True, preserve_range=True)
     arr, record = normalise(raw, normalisation)
     record["resized_to"] = None if size is None else list(arr.shape)

@@ -167,6 +167,8 @@ def read_image(
     path = Path(path)
     if not path.exists():
         raise StableReconError(f"{path}: no such file; check the path.")
+    if not path.is_file():
+        raise StableReconError(f"{path} is a folder, not a file; give one image file.")
     name = path.name.lower()
     suffix = ".nii.gz" if name.endswith(".nii.gz") else path.suffix.lower()
     if suffix not in _READERS:
@@ -182,7 +184,12 @@ def read_image(
         raise StableReconError(
             f"{path}: could not be read as {suffix} ({type(exc).__name__}: {exc})."
         ) from exc
-    arr2d = _to_2d(np.asarray(raw), path, slice_index)
+    raw = np.asarray(raw)
+    if raw.size == 0:
+        raise StableReconError(f"{path}: the array is empty (shape {raw.shape}); give an image.")
+    if not (np.issubdtype(raw.dtype, np.number) or raw.dtype == bool):
+        raise StableReconError(f"{path}: holds {raw.dtype} values, not numbers; give an image.")
+    arr2d = _to_2d(raw, path, slice_index)
     if not np.isfinite(arr2d).all():
         raise StableReconError(f"{path}: the image contains NaN or Inf values; clean it first.")
     arr, record = normalise(arr2d, normalisation)

@@ -48,6 +48,9 @@ def _card_path(name: str) -> Path:
         if not path.exists():
             raise StableReconError(f"card file {path} does not exist; give the .json that "
                                    "'stablerecon train --out DIR' wrote into DIR.")
+        if not path.is_file():
+            raise StableReconError(f"card {path} is a folder, not a file; give the .json "
+                                   "card inside it.")
         return path
     path = WEIGHTS_DIR / f"{name}.json"
     if not path.exists():
@@ -59,7 +62,16 @@ def _card_path(name: str) -> Path:
 
 def card(name: str) -> dict[str, Any]:
     """The card (a dict) of a shipped model, or of a card file (``name`` ending in .json)."""
-    return json.loads(_card_path(name).read_text())
+    path = _card_path(name)
+    try:
+        data = json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise StableReconError(f"card {path} is not valid JSON ({exc}); use the card that "
+                               "'stablerecon train' wrote, unchanged.") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("operator"), dict):
+        raise StableReconError(f"card {path} has no operator description (an 'operator' "
+                               "object); use the card that 'stablerecon train' wrote.")
+    return data
 
 
 def operator_for(name: str) -> LinearOperator:
@@ -92,7 +104,17 @@ def model_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
 
 def load_weights(model: torch.nn.Module, path: Path) -> None:
     """Load :func:`model_state` weights; anything missing besides the operator is an error."""
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    try:  # weights_only: a weights file is data; nothing in it may run code on load
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise StableReconError(f"weights file {path} cannot be loaded as plain tensors "
+                               f"({type(exc).__name__}: {str(exc)[:200]}); it is damaged, or "
+                               "holds code or objects a weights file must not hold. Retrain "
+                               "with the card's train command.") from exc
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor)
+                                              for v in state.values()):
+        raise StableReconError(f"weights file {path} does not hold a dict of tensors; "
+                               "retrain with the card's train command.")
     state = {k: v for k, v in state.items() if not k.startswith("A.")}
     missing, unexpected = model.load_state_dict(state, strict=False)
     missing = [k for k in missing if not k.startswith("A.")]
@@ -107,7 +129,7 @@ def load(name: str, device: str | torch.device = "cpu") -> torch.nn.Module:
     when present), operator attached: a shipped one by name, or one trained by
     ``stablerecon train`` by the path of its card (.json; the weights file sits beside it)."""
     card_path = _card_path(name)
-    model_card = json.loads(card_path.read_text())
+    model_card = card(name)
     model = build(model_card)
     weights = model_card.get("weights")
     if weights:

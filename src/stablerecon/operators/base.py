@@ -21,6 +21,17 @@ from stablerecon.errors import StableReconError
 Shape = tuple[int, ...]
 
 
+#: the largest image side the operators accept (a 16384² complex128 image is 4 GiB already)
+MAX_SIDE = 16384
+
+
+def check_size(shape: Sequence[int], what: str) -> None:
+    """Refuse an absurd image size at once, before anything is allocated."""
+    if any(int(s) > MAX_SIDE for s in shape):
+        raise StableReconError(f"{what}: shape {tuple(int(s) for s in shape)} is too large "
+                               f"(each side ≤ {MAX_SIDE}); downsample or crop the image.")
+
+
 def _as_shape(shape: Sequence[int] | int) -> Shape:
     if isinstance(shape, int):
         return (shape,)
@@ -107,6 +118,7 @@ class LinearOperator(torch.nn.Module):
         if min(self.in_shape + self.out_shape, default=0) < 1:
             raise StableReconError(f"{type(self).__name__}: shapes must be positive, got input "
                                    f"{self.in_shape} and output {self.out_shape}.")
+        check_size(self.in_shape, type(self).__name__)
         self._norm_cache: dict[str, float] = {}
 
     # -- to be implemented -------------------------------------------------------------

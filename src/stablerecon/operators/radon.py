@@ -16,7 +16,7 @@ import scipy.sparse
 import torch
 
 from stablerecon.errors import StableReconError
-from stablerecon.operators.base import LinearOperator, _check_input, on_real_parts
+from stablerecon.operators.base import LinearOperator, _check_input, check_size, on_real_parts
 
 
 def joseph_matrix(
@@ -214,6 +214,7 @@ class Radon(LinearOperator):
             raise StableReconError(
                 f"Radon needs a square image shape (N, N), got {shape}; pad or crop the image."
             )
+        check_size(shape, "Radon")
         if isinstance(angles, (int, np.integer)):
             if angles < 1:
                 raise StableReconError(f"Radon: need at least one angle, got {angles}.")

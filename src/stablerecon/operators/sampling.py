@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from stablerecon.errors import StableReconError
+from stablerecon.operators.base import check_size
 
 
 def _validate(shape: Sequence[int], rate: float) -> tuple[int, int, int]:
@@ -23,6 +24,7 @@ def _validate(shape: Sequence[int], rate: float) -> tuple[int, int, int]:
         raise StableReconError(
             f"sampling: rate must be in (0, 1] (fraction of samples), got {rate}."
         )
+    check_size(shape, "sampling")
     h, w = int(shape[0]), int(shape[1])
     return h, w, max(1, int(round(rate * h * w)))
 
