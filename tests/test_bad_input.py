@@ -233,3 +233,15 @@ def test_a_malicious_checkpoint_is_refused_on_resume_and_never_run(tmp_path):
     with pytest.raises(StableReconError, match="not a checkpoint"):
         sr.train.train(cfg, tmp_path, resume=True)
     assert not marker.exists()
+
+
+def test_two_runs_on_one_folder_are_refused(tmp_path):
+    """A training run (or audit, demo, sweep) holds its output folder; a second is refused."""
+    with sr.io.locked(tmp_path, "sweep"):
+        with pytest.raises(StableReconError, match="another run is writing"):
+            sr.train.train(sr.train.TrainConfig(net="dncnn", size=16, epochs=1, steps=1,
+                                                batch=1, validation=1), tmp_path)
+    result = CliRunner().invoke(app, ["audit", "denoise-dncnn", "--tests", "instability",
+                                      "--steps", "1", "--radii", "0.01", "--out",
+                                      str(tmp_path)])
+    assert result.exit_code == 0, result.output  # released when the holder ended

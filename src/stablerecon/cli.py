@@ -74,7 +74,7 @@ def audit_command(
     from stablerecon.audit.suite import check_tests
     from stablerecon.data.specs import image as image_from_spec
     from stablerecon.devices import resolve_device
-    from stablerecon.io import ensure_writable
+    from stablerecon.io import ensure_writable, locked
 
     try:
         chosen = check_tests([t.strip() for t in tests.split(",") if t.strip()])
@@ -83,15 +83,16 @@ def audit_command(
         recon = audit.as_reconstructor(model).to(dev)
         A = audit.model_operator(recon, operator).to(dev)
         x = image_from_spec(image, A.in_shape)
-        results = audit.run(recon, A, x, chosen,
-                            radii=_floats(radii, "--radii"), steps=steps, seed=seed,
-                            progress=True)
+        with locked(out, "audit"):
+            results = audit.run(recon, A, x, chosen,
+                                radii=_floats(radii, "--radii"), steps=steps, seed=seed,
+                                progress=True)
+            summary = {}
+            for name, res in results.items():
+                res.save(out)
+                summary[name] = res.metrics
     except StableReconError as exc:
         _fail(exc)
-    summary = {}
-    for name, res in results.items():
-        res.save(out)
-        summary[name] = res.metrics
     console.print(f"[green]wrote[/] {out}")
     typer.echo(json.dumps(summary, indent=2, default=str))
 

@@ -3,6 +3,7 @@ archives, and a writability check before long work. Used by train, sweep and rep
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -90,3 +91,32 @@ def _json_default(obj: Any) -> Any:
     if isinstance(obj, Path):
         return str(obj)
     raise TypeError(f"cannot write {type(obj).__name__} to JSON")
+
+
+@contextlib.contextmanager
+def locked(folder: str | Path, what: str):
+    """Hold ``folder/.lock`` while a ``what`` (a sweep, a training run, an audit) writes into
+    ``folder``: a second run on the same folder is refused at once instead of mixing its
+    files with the first's. The operating system releases the lock when the process ends,
+    however it ends (no stale locks after a crash)."""
+    from stablerecon.errors import StableReconError
+
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: no lock
+        yield
+        return
+    folder = Path(folder)
+    with open(folder / ".lock", "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.seek(0)
+            raise StableReconError(f"another run is writing to {folder} (process "
+                                   f"{handle.read().strip() or '?'}); wait for it to end or "
+                                   f"give this {what} another output folder.") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield

@@ -108,5 +108,5 @@ def test_one_sweep_writes_a_folder_at_a_time(study, tmp_path):
     out.mkdir()
     with open(out / ".lock", "a+") as held:
         fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        with pytest.raises(sr.StableReconError, match="another sweep is writing"):
+        with pytest.raises(sr.StableReconError, match="another run is writing"):
             sr.sweep.run({**study, "out": str(out)}, workers=1, progress=False)

@@ -84,7 +84,8 @@ def test_outputs_respect_the_umask_and_carry_no_temporary_names(tmp_path):
     assert oct((tmp_path / f"{card['name']}.json").stat().st_mode & 0o777) == oct(0o644)
     names = zipfile.ZipFile(weights).namelist()
     assert all(n.startswith("archive/") for n in names), names[:3]
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    # no temporary file is left; .lock (the folder's lock, see stablerecon.io.locked) stays
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".") and p.name != ".lock"]
 
 
 def test_an_unwritable_out_is_refused_before_the_work(tmp_path):
@@ -105,3 +106,39 @@ def test_measurements_follow_the_modality_noise_model():
     assert 0.08 < float(y.std()) < 0.12
     silent = TrainConfig(net="dncnn", size=16, noise=0.0)  # an explicit 0 means no noise
     assert torch.equal(measure(silent, A, x, torch.Generator().manual_seed(0)), x)
+
+
+def test_a_killed_training_run_resumes_to_the_same_weights(tmp_path):
+    """The process is really killed (SIGKILL) after its first checkpoint; --resume then ends
+    with the weights of an uninterrupted run of the same seed."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    args = ["dncnn", "--size", "16", "--epochs", "6", "--steps", "15", "--batch", "2",
+            "--validation", "1", "--threads", "1"]
+
+    def command(out, *extra):
+        return [sys.executable, "-m", "stablerecon", "train", *args, "--out", str(out), *extra]
+
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen(command(killed), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    ckpt = killed / "denoise-dncnn.ckpt"
+    deadline = time.time() + 120
+    while not ckpt.exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert ckpt.exists() and not (killed / "denoise-dncnn.pt").exists(), \
+        "the run must be killed between its first checkpoint and its end"
+    epochs_before = len(torch.load(ckpt, weights_only=True)["history"])
+    assert 1 <= epochs_before < 6
+    subprocess.run(command(killed, "--resume"), check=True, capture_output=True)
+    subprocess.run(command(tmp_path / "whole"), check=True, capture_output=True)
+    resumed = torch.load(killed / "denoise-dncnn.pt", weights_only=True)
+    whole = torch.load(tmp_path / "whole" / "denoise-dncnn.pt", weights_only=True)
+    assert resumed.keys() == whole.keys()
+    assert all(torch.equal(resumed[k], whole[k]) for k in whole)

@@ -24,7 +24,7 @@ from stablerecon import audit, metrics, nets, solvers
 from stablerecon.data import brain, shepp_logan
 from stablerecon.devices import resolve_device
 from stablerecon.errors import StableReconError
-from stablerecon.io import ensure_writable
+from stablerecon.io import ensure_writable, locked
 from stablerecon.report import image_row, write_json
 from stablerecon.report.html import Section, write_report
 
@@ -112,6 +112,12 @@ def run_demo(out: Path, quick: bool = False, seed: int = 0,
     (``"brain"`` or ``"phantom"``); ``quick`` shortens every search (for tests)."""
     console = console or Console(stderr=True)
     out = ensure_writable(out)
+    with locked(out, "demo"):
+        return _run(out, quick, seed, console, device, image)
+
+
+def _run(out: Path, quick: bool, seed: int, console: Console, device: str | torch.device,
+         image: str) -> dict[str, Any]:
     t0 = time.perf_counter()
     device = resolve_device(device)
     have_cascade = "mri-cascade" in nets.available()

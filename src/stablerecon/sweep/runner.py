@@ -13,7 +13,6 @@ Layout of the results folder::
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
@@ -65,29 +64,6 @@ def _record(cells_dir: Path, cell: Cell) -> dict[str, Any] | None:
         return None
 
 
-@contextlib.contextmanager
-def _lock(out: Path):
-    """Hold ``out/.lock`` for the sweep (one sweep writes a results folder at a time); the
-    operating system releases it when the process ends, however it ends."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - not POSIX: no lock
-        yield
-        return
-    with open(out / ".lock", "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            handle.seek(0)
-            raise StableReconError(f"another sweep is writing to {out} (process "
-                                   f"{handle.read().strip() or '?'}); wait for it to end or "
-                                   "choose another out folder.") from None
-        handle.truncate(0)
-        handle.write(str(os.getpid()))
-        handle.flush()
-        yield
-
-
 def run(config: SweepConfig | Mapping[str, Any] | str | Path, *, workers: int | None = None,
         threads: int | None = None, ray: bool = False, ray_address: str | None = None,
         progress: bool = True, console: Any = None) -> SweepResult:
@@ -98,7 +74,7 @@ def run(config: SweepConfig | Mapping[str, Any] | str | Path, *, workers: int | 
     ``threads`` torch threads (default: the cores shared among the workers); ``ray=True``
     runs each cell as a Ray task instead, on a local Ray started here or on the cluster at
     ``ray_address``. A failing cell is recorded under ``failed/`` and the others go on."""
-    from stablerecon.io import ensure_writable
+    from stablerecon.io import ensure_writable, locked
 
     cfg = _config(config)
     cores = os.cpu_count() or 1
@@ -108,7 +84,7 @@ def run(config: SweepConfig | Mapping[str, Any] | str | Path, *, workers: int | 
         raise StableReconError(f"workers must be an integer ≥ 1, got {workers!r}.")
     threads = threads or max(1, cores // workers)
     out = ensure_writable(cfg.out)
-    with _lock(out):
+    with locked(out, "sweep"):
         return _run(cfg, out, workers, threads, ray, ray_address, progress, console)
 
 

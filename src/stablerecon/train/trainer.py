@@ -27,7 +27,7 @@ from stablerecon.data.phantoms import random_ellipses, shepp_logan
 from stablerecon.data.readers import read_image
 from stablerecon.devices import generator, module_device, resolve_device
 from stablerecon.errors import StableReconError
-from stablerecon.io import ensure_writable, save_torch, write_json
+from stablerecon.io import ensure_writable, locked, save_torch, write_json
 from stablerecon.modality import modality
 from stablerecon.nets.registry import build, build_operator, model_state
 from stablerecon.noise import add_noise
@@ -252,10 +252,16 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, console=None,
     each epoch, then ``<name>.pt`` and ``<name>.json`` (the card) into ``out``. Returns the
     card. Initialisation is seeded on the CPU, so it is the same on every device; the
     training noise is drawn on the device (reproducible per device). A run may be resumed on
-    another device."""
+    another device. One run writes an ``out`` folder at a time (a lock)."""
     cfg.check()
     device = resolve_device(device)
     out = ensure_writable(out)
+    with locked(out, "training run"):
+        return _train(cfg, out, resume, console, command, device)
+
+
+def _train(cfg: TrainConfig, out: Path, resume: bool, console, command: str | None,
+           device: torch.device) -> dict[str, Any]:
     torch.manual_seed(cfg.seed)
     card = cfg.card()
     with torch.device("cpu"):  # the initial weights do not depend on the device
