@@ -245,3 +245,26 @@ def test_two_runs_on_one_folder_are_refused(tmp_path):
                                       "--steps", "1", "--radii", "0.01", "--out",
                                       str(tmp_path)])
     assert result.exit_code == 0, result.output  # released when the holder ended
+
+
+class _NotAdjoint(sr.operators.LinearOperator):
+    """A user operator whose 'adjoint' is not its adjoint."""
+
+    def __init__(self):
+        super().__init__(S, S)
+
+    def _forward(self, x):
+        return 2 * x
+
+    def _adjoint(self, y):
+        return y
+
+
+def test_a_users_operator_is_checked_before_an_audit_trusts_it():
+    with pytest.raises(StableReconError, match="adjoint"):
+        sr.audit.instability(lambda y: y, _NotAdjoint(), _img(), radii=[0.01], phi=None)
+
+
+def test_a_model_returning_nan_is_named():
+    with pytest.raises(StableReconError, match="NaN or Inf"):
+        sr.audit.kernel(lambda y: _mri().H(y) * math.nan, _mri(), _img(), phi=None)

@@ -107,8 +107,22 @@ def clean_outputs(psi: Reconstructor, phi: Reconstructor | None, A: LinearOperat
                                        "compute them with the same phi as the audit.")
             return clean
         out = psi(y).detach()
+        if not isinstance(out, torch.Tensor) or not torch.isfinite(out.abs()).all():
+            raise StableReconError(f"{psi.name} returned NaN or Inf for the unperturbed "
+                                   "measurements A x; the audits need a finite output (check "
+                                   "the model's weights and its input scaling).")
         phi_out = phi(y).detach() if phi is not None else None
     return Clean(y, out, phi_out, solver_status(phi))
+
+
+def check_user_operator(A: LinearOperator) -> None:
+    """An operator defined outside stablerecon is tested once before an audit trusts it: its
+    adjoint must be the adjoint (every audit and Φ rely on ⟨Ax, y⟩ = ⟨x, A*y⟩); the measured
+    mismatch is in the error. stablerecon's own operators are tested in its test suite."""
+    if type(A).__module__.startswith("stablerecon.") or getattr(A, "_adjoint_checked", False):
+        return
+    A.check_adjoint()  # raises StableReconError with the measured mismatch
+    A._adjoint_checked = True
 
 
 def input_image(A: LinearOperator, x: torch.Tensor, model: Any = None) -> torch.Tensor:
@@ -127,6 +141,7 @@ def input_image(A: LinearOperator, x: torch.Tensor, model: Any = None) -> torch.
     target = target or net_device
     if target is not None and x.device != target:
         x = x.to(target)
+    check_user_operator(A)
     if x.shape[x.ndim - len(A.in_shape):] != A.in_shape:
         raise StableReconError(f"image has shape {tuple(x.shape)}, the operator expects "
                                f"{A.in_shape}; resize the image or rebuild the operator.")
