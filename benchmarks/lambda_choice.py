@@ -21,19 +21,19 @@ from stablerecon.noise import add_noise
 LAMBDAS = sr.solvers.api.LAMBDA_GRID
 
 
-def sweep(kind, A, x, levels):
+def sweep(name, A, x, levels):
     gen = torch.Generator().manual_seed(0)
     rows = []
     for level in levels:
-        y = add_noise(A(x), level, relative=modality(kind).relative_noise, gen=gen)
+        y = add_noise(A(x), level, relative=modality(name).relative_noise, gen=gen)
         psnr = {}
         for lam in LAMBDAS:
-            phi = sr.solvers.standard_method(A, kind, lam=lam, tol=1e-4, max_iter=2000)
+            phi = sr.solvers.standard_method(A, name, lam=lam, tol=1e-4, max_iter=2000)
             with torch.no_grad():
                 psnr[lam] = sr.metrics.psnr(phi(y), x)
         best = max(psnr, key=psnr.get)
         rows.append({"noise": level, "psnr_db": {f"{k:g}": v for k, v in psnr.items()},
-                     "best_lambda": best, "preset_lambda": sr.solvers.PRESET_LAMBDA[kind]})
+                     "best_lambda": best, "preset_lambda": sr.solvers.PRESET_LAMBDA[name]})
     return rows
 
 

@@ -35,15 +35,15 @@ def _run(step, x_of, max_iter: int, time_cap: float, every: int) -> Trace:
     return trace
 
 
-def sigpy_traces(shape, index, y, lam, kind, max_iter, time_cap, every=10) -> dict[str, Trace]:
+def sigpy_traces(shape, index, y, lam, problem, max_iter, time_cap, every=10) -> dict[str, Trace]:
     """SigPy's accelerated proximal gradient and PDHG (``sigpy.app.LinearLeastSquares``).
 
     SigPy's least-squares apps minimise ½||Ax − y||² + g(x), so λ_sigpy = λ/2 gives our
-    U-LASSO. SigPy has no SR-LASSO data term; for ``kind="sr_lasso"`` this returns {}.
+    U-LASSO. SigPy has no SR-LASSO data term; for ``problem="sr_lasso"`` this returns {}.
     """
     import sigpy as sp
 
-    if kind == "sr_lasso":
+    if problem == "sr_lasso":
         return {}
     mask = np.zeros(int(np.prod(shape)), dtype=bool)
     mask[index] = True
@@ -88,7 +88,8 @@ def sigpy_l1wavelet_trace(shape, index, y, lam, max_iter, time_cap, every=10) ->
     return _run(app.alg.update, lambda: app.x, max_iter, time_cap, every)
 
 
-def pyproximal_traces(shape, index, y, lam, kind, max_iter, time_cap, every=10) -> dict[str, Trace]:
+def pyproximal_traces(shape, index, y, lam, problem, max_iter, time_cap,
+                      every=10) -> dict[str, Trace]:
     """PyProximal on PyLops operators: PrimalDual (Chambolle–Pock) for SR-LASSO and U-LASSO,
     AcceleratedProximalGradient for U-LASSO. Steps τ = σ = 0.99 / ||A|| (||A|| = 1)."""
     import pylops
@@ -121,7 +122,7 @@ def pyproximal_traces(shape, index, y, lam, kind, max_iter, time_cap, every=10) 
         return snaps
 
     primal_dual = pyproximal.optimization.primaldual.PrimalDual
-    if kind == "sr_lasso":
+    if problem == "sr_lasso":
         data = pyproximal.Euclidean(sigma=1.0).precomposition(1.0, -y)
         traces["pyproximal_pd"] = run(primal_dual, l1, data, A, tau=0.99, mu=0.99, theta=1.0)
     else:

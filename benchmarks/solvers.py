@@ -44,7 +44,7 @@ def trace_to_target(trace, objective, ref, target, every=10):
                     f"(last relative error {last})"}
 
 
-def peer_rows(A, W, y, lam, kind, ref, cap):
+def peer_rows(A, W, y, lam, problem, ref, cap):
     """Time to 1e-6 for every installed peer on exactly this problem."""
     shape = A.in_shape
     index, y_np = A.index.numpy(), y.numpy()
@@ -52,18 +52,18 @@ def peer_rows(A, W, y, lam, kind, ref, cap):
     def objective(x):
         xt = torch.as_tensor(np.asarray(x).reshape(shape))
         r = (A(xt) - y).norm()
-        return float(lam * W(xt).abs().sum() + (r if kind == "sr_lasso" else r**2))
+        return float(lam * W(xt).abs().sum() + (r if problem == "sr_lasso" else r**2))
 
     rows = {}
     for name, runner in (("sigpy", peers.sigpy_traces), ("pyproximal", peers.pyproximal_traces)):
         try:
-            traces = runner(shape, index, y_np, lam, kind, max_iter=20_000, time_cap=cap)
+            traces = runner(shape, index, y_np, lam, problem, max_iter=20_000, time_cap=cap)
         except ImportError as err:
             rows[name] = {"error": f"not installed ({err}); pip install -e .[bench]"}
             continue
         for method, trace in traces.items():
             rows[method] = trace_to_target(trace, objective, ref, 1e-6)
-    if kind == "sr_lasso":
+    if problem == "sr_lasso":
         rows["sigpy"] = {"note": "SigPy has no SR-LASSO (non-squared) data term"}
     else:
         rows["sigpy_l1waveletrecon"] = l1wavelet_row(shape, index, y_np, lam, cap)
@@ -161,27 +161,27 @@ def main() -> None:
         noise = torch.randn(y.shape, dtype=torch.complex128, generator=gen)
         y = y + 0.01 * y.norm() * noise / noise.norm()
         row = {}
-        for kind, fn in (("sr_lasso", sr.solvers.sr_lasso), ("u_lasso", sr.solvers.u_lasso)):
+        for problem, fn in (("sr_lasso", sr.solvers.sr_lasso), ("u_lasso", sr.solvers.u_lasso)):
             ref = fn(A, y, lam=lam, W=W, tol=1e-11, max_iter=50_000)
-            methods = ["restarted_pdhg", "pdhg"] + (["fista"] if kind == "u_lasso" else [])
-            row[kind] = {"reference": {"objective": float(ref.objective),
+            methods = ["restarted_pdhg", "pdhg"] + (["fista"] if problem == "u_lasso" else [])
+            row[problem] = {"reference": {"objective": float(ref.objective),
                                        "certified_relative_gap":
                                            float(ref.certificate.relative_gap),
                                        "iterations": ref.iterations}}
             for method in methods:
-                row[kind][method] = time_to_target(
+                row[problem][method] = time_to_target(
                     lambda **kw: fn(A, y, lam=lam, W=W, method=method, tol=1e-9,
                                     max_iter=20_000, time_limit=120, **kw),
                     float(ref.objective), 1e-6)
             if not args.no_peers:
-                peer = peer_rows(A, W, y, lam, kind, float(ref.objective), args.cap)
-                row[kind]["peers"] = peer
+                peer = peer_rows(A, W, y, lam, problem, float(ref.objective), args.cap)
+                row[problem]["peers"] = peer
                 times = {k: v["time_s"] for k, v in peer.items()
                          if k != "sigpy_l1waveletrecon" and v.get("time_s")}
-                ours = row[kind]["restarted_pdhg"]["time_s"]
+                ours = row[problem]["restarted_pdhg"]["time_s"]
                 if times and ours:
                     fastest = min(times, key=times.get)
-                    row[kind]["speedup_vs_fastest_peer"] = {"peer": fastest,
+                    row[problem]["speedup_vs_fastest_peer"] = {"peer": fastest,
                                                             "ratio": times[fastest] / ours}
         out["images"][name] = row
     if not args.no_peers:

@@ -120,8 +120,8 @@ API = {
     "card that is not JSON": (lambda t: (t / "c.json").write_text("{") and
                               sr.nets.load(str(t / "c.json")), "JSON"),
     "card without operator": (lambda t: sr.nets.load(_card(t, operator=None)), "operator"),
-    "card of an unknown kind": (lambda t: sr.nets.load(_card(t, kind="transformer")),
-                                "unknown model kind"),
+    "card of an unknown network": (lambda t: sr.nets.load(_card(t, network="transformer")),
+                                   "unknown network"),
     "card weights outside its folder": (lambda t: sr.nets.load(_card(t, weights="../x.pt")),
                                         "not a file name"),
     "truncated weights": (lambda t: (t / "w.pt").write_bytes(b"PK\x03\x04trunc") and

@@ -17,7 +17,7 @@ def test_demo_writes_report_and_metrics(tmp_path):
     assert abs(metrics["rate"] - 0.25) < 0.01
     assert rec["Φ: SR-LASSO (certified)"]["psnr_db"] > rec["A* y (zero-filled)"]["psnr_db"] + 3
     assert rec["FIRENET"]["psnr_db"] > rec["A* y (zero-filled)"]["psnr_db"] + 3
-    assert metrics["phi_certificate"]["certificate"]["kind"] == "duality_gap"
+    assert metrics["phi_certificate"]["certificate"]["type"] == "duality_gap"
     lip = metrics["firenet_lipschitz"]
     assert 0 < lip["gain_found_by_attack"] <= lip["certified_upper_bound"]
     report = (tmp_path / "report.html").read_text()
@@ -50,7 +50,7 @@ def test_solve_prints_a_certificate(tmp_path):
     summary = json.loads((tmp_path / "solve.json").read_text())
     assert summary["problem"] == "sr_lasso" and summary["iterations"] > 0
     mri = runner.invoke(app, ["solve", "phantom", "--size", "32", "--tol", "1e-4"])
-    assert json.loads(mri.stdout)["certificate"]["kind"] == "duality_gap"
+    assert json.loads(mri.stdout)["certificate"]["type"] == "duality_gap"
 
 
 def test_solve_bad_modality():

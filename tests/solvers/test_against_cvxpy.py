@@ -15,12 +15,12 @@ def dense(op, dtype=torch.complex128):
     return op(basis).reshape(n, -1).T.numpy()
 
 
-def reference(kind, A, y, lam, W, eta):
+def reference(problem, A, y, lam, W, eta):
     z = cp.Variable(A.shape[1], complex=np.iscomplexobj(A) or np.iscomplexobj(y))
     reg = cp.norm1(W @ z) if W is not None else cp.norm1(z)
-    if kind == "qcbp":
+    if problem == "qcbp":
         prob = cp.Problem(cp.Minimize(reg), [cp.norm(A @ z - y, 2) <= eta])
-    elif kind == "u_lasso":
+    elif problem == "u_lasso":
         prob = cp.Problem(cp.Minimize(lam * reg + cp.sum_squares(A @ z - y)))
     else:
         prob = cp.Problem(cp.Minimize(lam * reg + cp.norm(A @ z - y, 2)))
@@ -28,7 +28,7 @@ def reference(kind, A, y, lam, W, eta):
     return prob.value, z.value
 
 
-def make_case(kind, complex_, with_w, seed):
+def make_case(problem, complex_, with_w, seed):
     shape = (8, 8)
     rng = np.random.default_rng(seed)
     x = torch.tensor(rng.standard_normal(shape) * (rng.uniform(size=shape) < 0.2))
@@ -45,23 +45,23 @@ def make_case(kind, complex_, with_w, seed):
     return A, W, y, eta
 
 
-@pytest.mark.parametrize("kind", ["qcbp", "u_lasso", "sr_lasso"])
+@pytest.mark.parametrize("problem", ["qcbp", "u_lasso", "sr_lasso"])
 @pytest.mark.parametrize("complex_", [False, True])
 @pytest.mark.parametrize("with_w", [False, True])
-def test_matches_cvxpy(kind, complex_, with_w):
-    A, W, y, eta = make_case(kind, complex_, with_w, seed=3)
-    lam = {"qcbp": 1.0, "u_lasso": 0.05, "sr_lasso": 0.02}[kind]
+def test_matches_cvxpy(problem, complex_, with_w):
+    A, W, y, eta = make_case(problem, complex_, with_w, seed=3)
+    lam = {"qcbp": 1.0, "u_lasso": 0.05, "sr_lasso": 0.02}[problem]
     dt = torch.complex128 if complex_ else torch.float64
     Ad = dense(A, dt)
     Wd = dense(W, dt) if W is not None else None
-    ref_value, ref_z = reference(kind, Ad, y.numpy().ravel(), lam, Wd, eta)
-    if kind == "qcbp":
+    ref_value, ref_z = reference(problem, Ad, y.numpy().ravel(), lam, Wd, eta)
+    if problem == "qcbp":
         res = sr.solvers.qcbp(A, y, eta=eta, W=W, tol=1e-9, max_iter=50_000)
     else:
-        fn = sr.solvers.u_lasso if kind == "u_lasso" else sr.solvers.sr_lasso
+        fn = sr.solvers.u_lasso if problem == "u_lasso" else sr.solvers.sr_lasso
         res = fn(A, y, lam=lam, W=W, tol=1e-9, max_iter=50_000)
     assert res.converged, res.summary()
-    assert res.certificate.kind == "duality_gap"
+    assert res.certificate.type == "duality_gap"
     value = float(res.objective)
     assert abs(value - ref_value) <= 1e-6 * abs(ref_value)
     # the certificate is a true bound: our objective minus the reference optimum <= gap
@@ -70,8 +70,8 @@ def test_matches_cvxpy(kind, complex_, with_w):
     assert np.linalg.norm(x - ref_z) <= 1e-3 * np.linalg.norm(ref_z)
 
 
-@pytest.mark.parametrize("kind", ["u_lasso", "sr_lasso"])
-def test_gradient_w_uses_residual_and_still_matches(kind):
+@pytest.mark.parametrize("problem", ["u_lasso", "sr_lasso"])
+def test_gradient_w_uses_residual_and_still_matches(problem):
     shape = (6, 6)
     A = sr.operators.SubsampledFourier(shape, sr.operators.sampling.uniform(shape, 0.6, seed=1))
     x = torch.zeros(shape, dtype=torch.complex128)
@@ -79,10 +79,10 @@ def test_gradient_w_uses_residual_and_still_matches(kind):
     y = A(x)
     G = sr.operators.Gradient(shape)
     lam = 0.05
-    fn = sr.solvers.u_lasso if kind == "u_lasso" else sr.solvers.sr_lasso
+    fn = sr.solvers.u_lasso if problem == "u_lasso" else sr.solvers.sr_lasso
     res = fn(A, y, lam=lam, W=G, tol=1e-10, max_iter=100_000)
-    assert res.certificate.kind == "fixed_point_residual"
-    ref_value, _ = reference(kind, dense(A), y.numpy(), lam, dense(G), 0.0)
+    assert res.certificate.type == "fixed_point_residual"
+    ref_value, _ = reference(problem, dense(A), y.numpy(), lam, dense(G), 0.0)
     assert abs(float(res.objective) - ref_value) <= 1e-6 * abs(ref_value)
 
 

@@ -126,7 +126,7 @@ def test_divergence_is_named_and_keeps_the_last_finite_iterate(method):
         res = sr.solvers.u_lasso(_NaNAdjoint(A.matrix), y, lam=0.05, method=method,
                                  check_every=5)
     assert not res.converged and res.status.startswith("diverged")
-    assert res.certificate.kind == "none" and res.iterations < 5
+    assert res.certificate.type == "none" and res.iterations < 5
     assert bool(torch.isfinite(res.x).all())
 
 

@@ -51,3 +51,15 @@ def test_the_product_of_cells():
     assert len({c.key() for c in plan}) == len(plan)
     assert {c.budget for c in plan if c.test == "kernel"} == {None}
     assert sum(c.image.startswith("brain:") for c in plan) == 2 * 10 * 3 * 2
+
+
+def test_a_cells_key_follows_the_bytes_of_its_files(tmp_path):
+    """A changed weights file (or card, or image) makes a new key: its cells run again."""
+    (tmp_path / "net.json").write_text('{"weights": "net.pt", "operator": {}}')
+    (tmp_path / "net.pt").write_bytes(b"one")
+    cfg = SweepConfig(models=[str(tmp_path / "net.json")], images=["phantom"],
+                      tests=["kernel"])
+    before = cells(cfg)[0].key()
+    assert cells(cfg)[0].key() == before  # stable
+    (tmp_path / "net.pt").write_bytes(b"two")
+    assert cells(cfg)[0].key() != before

@@ -1,6 +1,6 @@
 """Ready-to-run models: ``available()``, ``load(name)``, ``card(name)``, ``operator_for(name)``.
 
-Each model has a card, ``nets/weights/<name>.json``: what it is (``kind`` and its
+Each model has a card, ``nets/weights/<name>.json``: what it is (``network`` and its
 ``architecture`` arguments), the operator it reconstructs for (``operator``, enough to rebuild
 it exactly), and for trained models the exact train command, seed, data recipe, training time
 and validation figures, next to the weights ``<name>.pt``. FIRENETs need no weights file: the
@@ -24,8 +24,8 @@ from stablerecon.operators.wavelet import Wavelet
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 
-#: card "kind" → "module:class" of the network it builds
-KINDS = {
+#: card "network" → "module:class" of the network it builds
+NETWORKS = {
     "firenet": "stablerecon.nets.firenet:FIRENET",
     "cascade": "stablerecon.nets.cascade:DeepCascade",
     "varnet": "stablerecon.nets.varnet:VariationalNetwork",
@@ -82,10 +82,12 @@ def operator_for(name: str) -> LinearOperator:
 def build(model_card: dict[str, Any], A: LinearOperator | None = None) -> torch.nn.Module:
     """An untrained network from a card (architecture and operator), with ``A`` by default
     rebuilt from the card."""
-    kind = model_card.get("kind")
-    if kind not in KINDS:
-        raise StableReconError(f"unknown model kind {kind!r}; known: {sorted(KINDS)}.")
-    module, cls = KINDS[kind].split(":")
+    # "kind" is the key of cards written before 0.1.0 named it "network"
+    network = model_card.get("network", model_card.get("kind"))
+    if network not in NETWORKS:
+        raise StableReconError(f"unknown network {network!r} in the card; known: "
+                               f"{sorted(NETWORKS)}.")
+    module, cls = NETWORKS[network].split(":")
     A = build_operator(model_card["operator"]) if A is None else A
     args = dict(model_card.get("architecture", {}))
     if "wavelet" in args:  # FIRENET's sparsifying transform, by name

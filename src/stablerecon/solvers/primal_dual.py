@@ -61,7 +61,7 @@ def certify(problem: Problem, ax, wx, p, atp) -> Certificate:
     scale = relative_scale(problem, primal, dual)
     infeas = problem.infeasibility(ax)
     return Certificate(
-        kind="duality_gap",
+        type="duality_gap",
         primal=primal,
         dual=dual,
         gap=gap,
@@ -84,7 +84,7 @@ def certificate_met(cert: Certificate, problem: Problem, tol: float) -> bool:
 
 def _merit(cert: Certificate, p: torch.Tensor, problem: Problem) -> float:
     """One number to compare candidates and decide restarts (smaller is better)."""
-    if cert.kind != "duality_gap":
+    if cert.type != "duality_gap":
         return float(cert.residual.max())
     value = cert.gap.clamp_min(0.0)
     if problem.data.constrained:
@@ -94,7 +94,7 @@ def _merit(cert: Certificate, p: torch.Tensor, problem: Problem) -> float:
 
 def diverged_certificate(problem: Problem, ax: torch.Tensor, wx: torch.Tensor) -> Certificate:
     """What is left to say when the iteration diverged: the last finite objective."""
-    return Certificate(kind="none", primal=problem.objective(ax, wx),
+    return Certificate(type="none", primal=problem.objective(ax, wx),
                        bounds="nothing: the iteration diverged; x is the last finite iterate")
 
 
@@ -193,7 +193,7 @@ def primal_dual(
             n = len(A.in_shape)
             dx = sample_norm(x - x_prev, n) / sample_norm(x, n).clamp_min(1e-30)
             cert = Certificate(
-                kind="fixed_point_residual",
+                type="fixed_point_residual",
                 primal=problem.objective(ax, wx),
                 residual=dx,
                 infeasibility=problem.infeasibility(ax),
@@ -238,7 +238,7 @@ def primal_dual(
                 restarts += 1
     cert, state = best
     x_out = state["x"]
-    if cert.kind == "duality_gap":
+    if cert.type == "duality_gap":
         # a second dual candidate from the residual of x often certifies much more
         p_r = problem.dual_from_residual(state["ax"])
         cert_r = certify(problem, state["ax"], state["wx"], p_r, A.H(p_r).to(x_out.dtype))

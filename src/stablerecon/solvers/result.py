@@ -12,14 +12,14 @@ import torch
 class Certificate:
     """Evidence of how far ``x`` is from optimal, per batch element.
 
-    kind ``"duality_gap"``: ``gap = primal - dual >= P(x) - min P`` (a proven bound on
+    type ``"duality_gap"``: ``gap = primal - dual >= P(x) - min P`` (a proven bound on
     the objective error; for QCBP it holds once ``infeasibility`` is 0).
-    kind ``"fixed_point_residual"``: the primal-dual fixed-point residual, which tends to 0
+    type ``"fixed_point_residual"``: the primal-dual fixed-point residual, which tends to 0
     at a solution but bounds nothing (used where W is not unitary).
-    kind ``"none"``: the iteration diverged; only the objective of the last iterate is kept.
+    type ``"none"``: the iteration diverged; only the objective of the last iterate is kept.
     """
 
-    kind: str
+    type: str
     primal: torch.Tensor
     dual: torch.Tensor | None = None
     gap: torch.Tensor | None = None
@@ -35,7 +35,7 @@ class Certificate:
             return None if t is None else float(t.detach().max())
 
         return {
-            "kind": self.kind,
+            "type": self.type,
             "primal": worst(self.primal),
             "dual": None if self.dual is None else float(self.dual.detach().min()),
             "gap": worst(self.gap),

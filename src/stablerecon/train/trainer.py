@@ -32,7 +32,7 @@ from stablerecon.modality import modality
 from stablerecon.nets.registry import build, build_operator, model_state
 from stablerecon.noise import add_noise
 
-#: network name → (card kind, modality, default architecture)
+#: network name → (card network, modality, default architecture)
 NETWORKS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "cascade": ("cascade", "mri", {"cascades": 5, "depth": 5, "width": 24}),
     "varnet": ("varnet", "mri", {"steps": 6, "filters": 16, "kernel": 5}),
@@ -117,8 +117,8 @@ class TrainConfig:
                                             rate=self.rate, angles=self.angles)
 
     def card(self) -> dict[str, Any]:
-        kind, _, default = NETWORKS[self.net]
-        return {"name": self.model_name, "kind": kind, "operator": self.operator_spec(),
+        network, _, default = NETWORKS[self.net]
+        return {"name": self.model_name, "network": network, "operator": self.operator_spec(),
                 "architecture": {**default, **self.architecture}}
 
 
