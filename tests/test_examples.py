@@ -30,3 +30,15 @@ def test_example_runs(name, tmp_path):
                           text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     assert expected in done.stdout, done.stdout
+
+
+@pytest.mark.slow  # a 256² certified solve (~25 s) and an audit
+def test_the_readme_python_example_runs(tmp_path):
+    import re
+
+    readme = (EXAMPLES.parent / "README.md").read_text()
+    code = re.findall(r"```python\n(.*?)```", readme, re.S)[0]
+    done = subprocess.run([sys.executable, "-W", "error::RuntimeWarning", "-c", code],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (tmp_path / "out" / "instability" / "instability.json").is_file()
