@@ -181,7 +181,8 @@ CLI = {
     "negative radius": (["audit", "mri-cascade", "--radii=-0.01", "--out", "{t}/o"],
                         "positive numbers"),
     "absurd size": (["solve", "phantom", "--size", "100000"], "less than or equal to 4096"),
-    "unknown test": (["audit", "mri-cascade", "--tests", "vibes"], "unknown test"),
+    "unknown test": (["audit", "mri-cascade", "--tests", "vibes", "--out", "{t}/o"],
+                     "unknown test"),
     "missing sweep file": (["sweep", "{t}/none.toml"], "does not exist"),
     "resume without checkpoint": (["train", "dncnn", "--size", "16", "--resume", "--out",
                                    "{t}/o"], "no checkpoint"),
@@ -189,7 +190,8 @@ CLI = {
                              "deltas must lie in"),
     "unknown modality": (["solve", "phantom", "--modality", "pet"], "unknown modality"),
     "unknown problem": (["solve", "phantom", "--problem", "l0"], "unknown problem"),
-    "bad radii text": (["audit", "mri-cascade", "--radii", "a,b"], "comma-separated"),
+    "bad radii text": (["audit", "mri-cascade", "--radii", "a,b", "--out", "{t}/o"],
+                       "comma-separated"),
 }
 
 

@@ -68,7 +68,8 @@ def test_audit_command_writes_json_and_figures(tmp_path):
 
 
 def test_audit_command_rejects_unknown_tests(tmp_path):
-    result = runner.invoke(app, ["audit", "mri-cascade", "--tests", "vibes"])
+    result = runner.invoke(app, ["audit", "mri-cascade", "--tests", "vibes", "--out",
+                                 str(tmp_path)])
     assert result.exit_code == 2 and "unknown test" in result.output
 
 
@@ -94,17 +95,20 @@ def test_a_trained_card_can_be_audited(tmp_path):
     assert result.exit_code == 0, result.output
     metrics = json.loads((tmp_path / "audit" / "instability.json").read_text())["metrics"]
     assert metrics["model"] == "mri-cascade" and len(metrics["perturbations"]) == 1
-    result = runner.invoke(app, ["audit", str(card_file), "--image", "ellipses:x"])
+    result = runner.invoke(app, ["audit", str(card_file), "--image", "ellipses:x", "--out",
+                                 str(tmp_path / "audit")])
     assert result.exit_code != 0 and "ellipses:SEED" in " ".join(result.output.split())
-    result = runner.invoke(app, ["audit", str(tmp_path / "missing.json")])
+    result = runner.invoke(app, ["audit", str(tmp_path / "missing.json"), "--out",
+                                 str(tmp_path / "audit")])
     assert result.exit_code != 0 and "does not exist" in " ".join(result.output.split())
 
 
-def test_cli_refuses_bad_sizes_and_prints_errors_verbatim():
+def test_cli_refuses_bad_sizes_and_prints_errors_verbatim(tmp_path):
     negative = runner.invoke(app, ["audit", "mri-cascade", "--radii=-0.01", "--tests",
-                                   "instability"])
+                                   "instability", "--out", str(tmp_path)])
     assert negative.exit_code == 2 and "positive numbers" in negative.output
     huge = runner.invoke(app, ["solve", "phantom", "--size", "100000"])
     assert huge.exit_code == 2 and "4096" in huge.output
-    smiley = runner.invoke(app, ["audit", "mri-cascade", "--image", "ellipses:abc:smile:"])
+    smiley = runner.invoke(app, ["audit", "mri-cascade", "--image", "ellipses:abc:smile:",
+                                 "--out", str(tmp_path)])
     assert smiley.exit_code == 2 and "ellipses:abc:smile:" in smiley.output

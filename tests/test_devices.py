@@ -228,12 +228,12 @@ def test_resolve_device(monkeypatch):
     assert resolve_device(None) == torch.device("cuda")
 
 
-def test_cli_device_option_refuses_a_missing_gpu(monkeypatch):
+def test_cli_device_option_refuses_a_missing_gpu(monkeypatch, tmp_path):
     from typer.testing import CliRunner
 
     from stablerecon.cli import app
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     result = CliRunner().invoke(app, ["audit", "mri-cascade", "--device", "cuda",
-                                      "--tests", "kernel"])
+                                      "--tests", "kernel", "--out", str(tmp_path)])
     assert result.exit_code == 2 and "no CUDA GPU" in result.output

@@ -78,14 +78,14 @@ def audit_command(
 
     try:
         chosen = check_tests([t.strip() for t in tests.split(",") if t.strip()])
+        sizes = _floats(radii, "--radii")
         ensure_writable(out)
         dev = resolve_device(device)
         recon = audit.as_reconstructor(model).to(dev)
         A = audit.model_operator(recon, operator).to(dev)
         x = image_from_spec(image, A.in_shape)
         with locked(out, "audit"):
-            results = audit.run(recon, A, x, chosen,
-                                radii=_floats(radii, "--radii"), steps=steps, seed=seed,
+            results = audit.run(recon, A, x, chosen, radii=sizes, steps=steps, seed=seed,
                                 progress=True)
             summary = {}
             for name, res in results.items():
