@@ -65,6 +65,8 @@ def audit_command(
     out: Path = typer.Option(Path("out/audit"), help="Folder for PNG + JSON per test."),
     device: str = typer.Option("auto", help="cpu, cuda, cuda:N or auto (CUDA when "
                                             "available)."),
+    resume: bool = typer.Option(False, help="Keep the tests an interrupted run with the same "
+                                            "settings finished in --out; run the rest."),
 ) -> None:
     """Audit a reconstructor beside the standard method Φ; PNG + JSON per test.
 
@@ -75,6 +77,7 @@ def audit_command(
     from stablerecon.data.specs import image as image_from_spec
     from stablerecon.devices import resolve_device
     from stablerecon.io import ensure_writable, locked
+    from stablerecon.report.audit import run_to_folder
 
     try:
         chosen = check_tests([t.strip() for t in tests.split(",") if t.strip()])
@@ -85,12 +88,9 @@ def audit_command(
         A = audit.model_operator(recon, operator).to(dev)
         x = image_from_spec(image, A.in_shape)
         with locked(out, "audit"):
-            results = audit.run(recon, A, x, chosen, radii=sizes, steps=steps, seed=seed,
-                                progress=True)
-            summary = {}
-            for name, res in results.items():
-                res.save(out)
-                summary[name] = res.metrics
+            results = run_to_folder(recon, A, x, chosen, out, resume=resume, radii=sizes,
+                                    steps=steps, seed=seed, progress=True)
+            summary = {name: res.metrics for name, res in results.items()}
     except StableReconError as exc:
         _fail(exc)
     console.print(f"[green]wrote[/] {out}")

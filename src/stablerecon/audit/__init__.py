@@ -17,9 +17,9 @@ from stablerecon.audit.reconstructor import (
     model_operator,
 )
 from stablerecon.audit.result import AuditResult, Figure, Plot
-from stablerecon.audit.suite import TESTS, run
+from stablerecon.audit.suite import TESTS, check_tests, run
 
 __all__ = ["TESTS", "AuditResult", "Clean", "Figure", "Plot", "Reconstructor", "accuracy",
-           "as_reconstructor", "clean_outputs", "curve", "from_physics", "hallucination",
-           "instability", "kernel", "kernel_component", "model_operator", "more_samples",
-           "noise", "run", "scan"]
+           "as_reconstructor", "check_tests", "clean_outputs", "curve", "from_physics",
+           "hallucination", "instability", "kernel", "kernel_component", "model_operator",
+           "more_samples", "noise", "run", "scan"]

@@ -52,7 +52,8 @@ def run(model: Any, A: LinearOperator, x: torch.Tensor,
         radii: Sequence[float] = (0.01, 0.02, 0.04), steps: int = 30, seed: int = 0,
         phi: Any = "auto", phi_options: dict[str, Any] | None = None,
         options: dict[str, dict[str, Any]] | None = None,
-        progress: bool = False, clean: Clean | None = None) -> dict[str, AuditResult]:
+        progress: bool = False, clean: Clean | None = None,
+        worst_case: AuditResult | None = None) -> dict[str, AuditResult]:
     """Run ``tests`` on Ψ = ``model`` at x beside Φ (``phi="auto"``: the standard method of
     A's modality, with ``phi_options`` such as ``tol`` and ``max_iter``; None: no Φ).
 
@@ -60,7 +61,8 @@ def run(model: Any, A: LinearOperator, x: torch.Tensor,
     ``steps`` the ascent steps of each worst-case search (the robustness curve uses a third
     of them); ``options`` adds keyword arguments per test, e.g. ``{"noise": {"K": (1, 20)}}``;
     ``clean`` (from :func:`~stablerecon.audit.common.clean_outputs` with the same Φ) saves
-    the unperturbed solve when the caller has it already.
+    the unperturbed solve when the caller has it already; ``worst_case`` is an instability
+    result of an earlier run for the noise test to compare with.
     """
     chosen = check_tests(tests)
     radii = check_sizes(radii, "radii (||r||/||x||)")
@@ -80,7 +82,7 @@ def run(model: Any, A: LinearOperator, x: torch.Tensor,
             out = instability(psi, A, x, radii=radii, steps=steps, progress=progress,
                               clean=clean, **common, **extra)
         elif name == "noise":
-            worst = results.get("instability")
+            worst = results.get("instability", worst_case)
             size = {"worst_case": worst} if worst is not None else {"r_rel": max(radii)}
             out = noise(psi, A, x, clean=clean, **size, **common, **extra)
         elif name == "curve":

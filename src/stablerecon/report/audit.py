@@ -3,10 +3,15 @@ and plot, each written atomically."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from stablerecon.io import write_json
+import torch
+
+from stablerecon.io import save_torch, write_json
 from stablerecon.report.figures import image_grid, line_plot
 
 if TYPE_CHECKING:
@@ -26,3 +31,75 @@ def save_result(result: AuditResult, directory: str | Path) -> list[Path]:
         paths.append(line_plot(directory / f"{result.audit}-{plot.name}.png", plot.x,
                                plot.series, plot.xlabel, plot.ylabel, plot.title))
     return paths
+
+
+def run_to_folder(model: Any, A: Any, x: torch.Tensor, tests: Sequence[str],
+                  directory: str | Path, resume: bool = False,
+                  **settings: Any) -> dict[str, AuditResult]:
+    """:func:`stablerecon.audit.run` test by test, each result saved into ``directory`` as
+    soon as it is done, so that a killed run loses at most the test it was in. With
+    ``resume``, tests that an earlier run with the same model, image and settings finished
+    are read back (their JSON, and the instability test's perturbations, which the noise
+    test needs) instead of run again; the results equal an uninterrupted run's.
+    ``settings`` are :func:`stablerecon.audit.run`'s keyword arguments."""
+    from stablerecon.audit import TESTS, as_reconstructor, check_tests, clean_outputs, run
+    from stablerecon.audit.common import default_phi, input_image
+
+    directory = Path(directory)
+    chosen = check_tests(tests)
+    psi = as_reconstructor(model)
+    key = _settings_key(psi, A, x, chosen, settings)
+    state_file = directory / "audit-state.json"
+    state = json.loads(state_file.read_text()) if resume and state_file.is_file() else {}
+    done = state.get("done", []) if state.get("key") == key else []
+    results: dict[str, AuditResult] = {}
+    clean = None
+    for name in (t for t in TESTS if t in chosen):  # the suite's order: noise after instability
+        if name in done:
+            results[name] = _load(directory, name)
+            continue
+        if clean is None:
+            phi = settings.get("phi", "auto")
+            phi_r = default_phi(A, phi, x, **(settings.get("phi_options") or {}))
+            clean = clean_outputs(psi, phi_r, A, input_image(A, x, psi))
+            settings = {**settings, "phi": phi_r if phi_r is not None else None}
+        results[name] = run(psi, A, x, [name], clean=clean,
+                            worst_case=results.get("instability"), **settings)[name]
+        save_result(results[name], directory)
+        if name == "instability":
+            save_torch(directory / "instability-perturbations.pt",
+                       {k: v.detach().cpu() for k, v in results[name].images.items()
+                        if k.startswith("r")})
+        done = [*done, name]
+        write_json(state_file, {"key": key, "done": done})
+    return {name: results[name] for name in chosen}
+
+
+def _settings_key(psi: Any, A: Any, x: torch.Tensor, tests: list[str],
+                  settings: dict[str, Any]) -> str:
+    """A hash of what decides the results: model (and its weights), operator, image, tests
+    and settings."""
+    h = hashlib.sha256(json.dumps({"model": psi.name, "operator": type(A).__name__,
+                                   "shape": list(A.in_shape), "tests": sorted(tests),
+                                   "settings": repr(sorted(settings.items()))},
+                                  sort_keys=True).encode())
+    h.update(x.detach().cpu().contiguous().numpy().tobytes())
+    module = getattr(psi, "module", None)
+    if isinstance(module, torch.nn.Module):
+        for k, v in module.state_dict().items():
+            h.update(k.encode())
+            h.update(v.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()[:20]
+
+
+def _load(directory: Path, name: str) -> AuditResult:
+    """An audit result saved by :func:`save_result`, read back as data (figures are on disk
+    already); the instability test's perturbations come back as tensors."""
+    from stablerecon.audit.result import AuditResult
+
+    data = json.loads((directory / f"{name}.json").read_text())
+    result = AuditResult(name, data["metrics"], seed=data["seed"], notes=data["notes"])
+    if name == "instability":
+        result.images = torch.load(directory / "instability-perturbations.pt",
+                                   weights_only=True)
+    return result
