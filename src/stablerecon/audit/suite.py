@@ -10,7 +10,7 @@ line (``stablerecon audit``) and the sweep's cells run the audits through this f
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
@@ -53,7 +53,9 @@ def run(model: Any, A: LinearOperator, x: torch.Tensor,
         phi: Any = "auto", phi_options: dict[str, Any] | None = None,
         options: dict[str, dict[str, Any]] | None = None,
         progress: bool = False, clean: Clean | None = None,
-        worst_case: AuditResult | None = None) -> dict[str, AuditResult]:
+        done: dict[str, AuditResult] | None = None,
+        on_result: Callable[[str, AuditResult], None] | None = None
+        ) -> dict[str, AuditResult]:
     """Run ``tests`` on Ψ = ``model`` at x beside Φ (``phi="auto"``: the standard method of
     A's modality, with ``phi_options`` such as ``tol`` and ``max_iter``; None: no Φ).
 
@@ -61,8 +63,10 @@ def run(model: Any, A: LinearOperator, x: torch.Tensor,
     ``steps`` the ascent steps of each worst-case search (the robustness curve uses a third
     of them); ``options`` adds keyword arguments per test, e.g. ``{"noise": {"K": (1, 20)}}``;
     ``clean`` (from :func:`~stablerecon.audit.common.clean_outputs` with the same Φ) saves
-    the unperturbed solve when the caller has it already; ``worst_case`` is an instability
-    result of an earlier run for the noise test to compare with.
+    the unperturbed solve when the caller has it already. Tests in ``done`` (results of an
+    earlier run with the same settings) are taken as they are, not run again (the noise test
+    compares with a done instability test); ``on_result(name, result)`` is called as each
+    test that runs finishes.
     """
     chosen = check_tests(tests)
     radii = check_sizes(radii, "radii (||r||/||x||)")
@@ -70,19 +74,20 @@ def run(model: Any, A: LinearOperator, x: torch.Tensor,
     bad = sorted(set(options) - set(TESTS))
     if bad:
         raise StableReconError(f"options for unknown test(s) {bad}; tests: {', '.join(TESTS)}.")
+    results: dict[str, AuditResult] = {k: v for k, v in (done or {}).items() if k in chosen}
+    if all(name in results for name in chosen):
+        return {name: results[name] for name in chosen}
     psi = as_reconstructor(model)
     phi_r = default_phi(A, phi, x, **(phi_options or {}))
-    prepared = input_image(A, x, psi)
-    clean = clean_outputs(psi, phi_r, A, prepared, clean)
+    clean = clean_outputs(psi, phi_r, A, input_image(A, x, psi), clean)
     common = {"seed": seed, "phi": phi_r}
-    results: dict[str, AuditResult] = {}
-    for name in (t for t in TESTS if t in chosen):
+    for name in (t for t in TESTS if t in chosen and t not in results):
         extra = options.get(name, {})
         if name == "instability":
             out = instability(psi, A, x, radii=radii, steps=steps, progress=progress,
                               clean=clean, **common, **extra)
         elif name == "noise":
-            worst = results.get("instability", worst_case)
+            worst = results.get("instability")
             size = {"worst_case": worst} if worst is not None else {"r_rel": max(radii)}
             out = noise(psi, A, x, clean=clean, **size, **common, **extra)
         elif name == "curve":
@@ -94,4 +99,6 @@ def run(model: Any, A: LinearOperator, x: torch.Tensor,
         else:
             out = kernel(psi, A, x, clean=clean, **common, **extra)
         results[name] = out
+        if on_result is not None:
+            on_result(name, out)
     return {name: results[name] for name in chosen}

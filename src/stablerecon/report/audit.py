@@ -42,8 +42,7 @@ def run_to_folder(model: Any, A: Any, x: torch.Tensor, tests: Sequence[str],
     are read back (their JSON, and the instability test's perturbations, which the noise
     test needs) instead of run again; the results equal an uninterrupted run's.
     ``settings`` are :func:`stablerecon.audit.run`'s keyword arguments."""
-    from stablerecon.audit import TESTS, as_reconstructor, check_tests, clean_outputs, run
-    from stablerecon.audit.common import default_phi, input_image
+    from stablerecon.audit import as_reconstructor, check_tests, run
 
     directory = Path(directory)
     chosen = check_tests(tests)
@@ -51,28 +50,19 @@ def run_to_folder(model: Any, A: Any, x: torch.Tensor, tests: Sequence[str],
     key = _settings_key(psi, A, x, chosen, settings)
     state_file = directory / "audit-state.json"
     state = json.loads(state_file.read_text()) if resume and state_file.is_file() else {}
-    done = state.get("done", []) if state.get("key") == key else []
-    results: dict[str, AuditResult] = {}
-    clean = None
-    for name in (t for t in TESTS if t in chosen):  # the suite's order: noise after instability
-        if name in done:
-            results[name] = _load(directory, name)
-            continue
-        if clean is None:
-            phi = settings.get("phi", "auto")
-            phi_r = default_phi(A, phi, x, **(settings.get("phi_options") or {}))
-            clean = clean_outputs(psi, phi_r, A, input_image(A, x, psi))
-            settings = {**settings, "phi": phi_r if phi_r is not None else None}
-        results[name] = run(psi, A, x, [name], clean=clean,
-                            worst_case=results.get("instability"), **settings)[name]
-        save_result(results[name], directory)
-        if name == "instability":
+    names = state.get("done", []) if state.get("key") == key else []
+    done = {name: _load(directory, name) for name in names}
+
+    def save(name: str, result: AuditResult) -> None:
+        save_result(result, directory)
+        if name == "instability":  # what the noise test of a resumed run compares with
             save_torch(directory / "instability-perturbations.pt",
-                       {k: v.detach().cpu() for k, v in results[name].images.items()
+                       {k: v.detach().cpu() for k, v in result.images.items()
                         if k.startswith("r")})
-        done = [*done, name]
-        write_json(state_file, {"key": key, "done": done})
-    return {name: results[name] for name in chosen}
+        names.append(name)
+        write_json(state_file, {"key": key, "done": names})
+
+    return run(psi, A, x, chosen, done=done, on_result=save, **settings)
 
 
 def _settings_key(psi: Any, A: Any, x: torch.Tensor, tests: list[str],
