@@ -31,6 +31,7 @@ test-slow: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[test,bench]"
 	$(PY) benchmarks/operators.py
+	$(PY) benchmarks/wavelet.py
 	$(PY) benchmarks/solvers.py
 	$(PY) benchmarks/firenet.py
 	$(PY) benchmarks/lambda_choice.py

@@ -1,0 +1,107 @@
+"""The wavelet candidates side by side: time of forward + adjoint, db4, 4 levels, 256².
+
+Candidates, each measured in the same run and interleaved over rounds (medians):
+- ``pywt``: PyWavelets ``wavedec2`` + ``waverec2``, mode="periodization" (the peer);
+- ``conv``: the polyphase conv2d form this project shipped before (loaded from git history
+  at commit ``CONV_COMMIT``; skipped when git is not available);
+- ``dense``: every level as two dense matrix products (DENSE_MAX raised above the size);
+- ``block8`` / ``block16`` / ``block32``: banded block products with that block size, dense
+  matrices for levels ≤ 64 (the shipped form uses block16);
+- on CUDA (when present), the shipped form on the GPU.
+
+Ratios are pywt time / candidate time: > 1 means faster than PyWavelets.
+
+    python benchmarks/wavelet.py [--repeat 30] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import types
+
+import numpy as np
+import pywt
+import torch
+
+import stablerecon.operators.wavelet as wavelet_module
+from timing import median_time
+
+CONV_COMMIT = "d2b5975"
+
+
+def conv_wavelet_class():
+    """The convolution-based Wavelet of commit CONV_COMMIT, or None without git."""
+    try:
+        source = subprocess.run(
+            ["git", "show", f"{CONV_COMMIT}:src/stablerecon/operators/wavelet.py"],
+            capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    module = types.ModuleType("conv_wavelet")
+    exec(compile(source, "conv_wavelet.py", "exec"), module.__dict__)  # our own old code
+    return module.Wavelet
+
+
+def build(block: int, dense_max: int, shape: tuple[int, int]):
+    """A shipped Wavelet built with the given block size and dense threshold."""
+    saved = wavelet_module.BLOCK, wavelet_module.DENSE_MAX
+    wavelet_module.BLOCK, wavelet_module.DENSE_MAX = block, dense_max
+    try:
+        return wavelet_module.Wavelet(shape, "db4", levels=4)
+    finally:
+        wavelet_module.BLOCK, wavelet_module.DENSE_MAX = saved
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--size", type=int, default=256)
+    args = parser.parse_args()
+    n = args.size
+    shape = (n, n)
+    ops = {"dense": build(16, 1 << 30, shape), "block8": build(8, 64, shape),
+           "block16": build(16, 64, shape), "block32": build(32, 64, shape)}
+    conv = conv_wavelet_class()
+    if conv is not None:
+        ops["conv"] = conv(shape, "db4", levels=4)
+    results: dict = {"case": f"db4, 4 levels, {n}x{n}, forward + adjoint",
+                     "threads": torch.get_num_threads(), "machine": platform.machine(),
+                     "processor": platform.processor(), "torch": torch.__version__,
+                     "pywt": pywt.__version__, "ms": {}, "ratio_vs_pywt": {}}
+    cuda = torch.cuda.is_available()
+    for dtype in (torch.complex64, torch.complex128):
+        for batch in (1, 8):
+            case = f"{str(dtype).split('.')[-1]}_b{batch}"
+            x = torch.randn(batch, n, n, dtype=dtype, generator=torch.Generator().manual_seed(0))
+            xn = x.numpy()
+            timers = {"pywt": lambda: pywt.waverec2(
+                pywt.wavedec2(xn, "db4", mode="periodization", level=4, axes=(-2, -1)),
+                "db4", mode="periodization", axes=(-2, -1))}
+            for name, op in ops.items():
+                timers[name] = lambda op=op: op.H(op(x))
+            if cuda:
+                gpu_op, xg = ops["block16"].to("cuda"), x.to("cuda")
+
+                def on_gpu():
+                    gpu_op.H(gpu_op(xg))
+                    torch.cuda.synchronize()
+                timers["block16_cuda"] = on_gpu
+            rounds = {name: [] for name in timers}
+            for _ in range(args.rounds):
+                for name, fn in timers.items():
+                    rounds[name].append(median_time(fn, args.repeat))
+            ms = {name: float(np.median(v)) for name, v in rounds.items()}
+            results["ms"][case] = ms
+            results["ratio_vs_pywt"][case] = {name: ms["pywt"] / t for name, t in ms.items()
+                                              if name != "pywt"}
+            if cuda:
+                ops["block16"].to("cpu")
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
