@@ -66,7 +66,10 @@ def peer_rows(A, W, y, lam, problem, ref, cap):
     if problem == "sr_lasso":
         rows["sigpy"] = {"note": "SigPy has no SR-LASSO (non-squared) data term"}
     else:
-        rows["sigpy_l1waveletrecon"] = l1wavelet_row(shape, index, y_np, lam, cap)
+        try:
+            rows["sigpy_l1waveletrecon"] = l1wavelet_row(shape, index, y_np, lam, cap)
+        except ImportError as err:
+            rows["sigpy_l1waveletrecon"] = {"error": f"not installed ({err})"}
     rows["deepinv"] = deepinv_status()
     return rows
 

@@ -86,9 +86,9 @@ API = {
                        "method"),
     # audits
     "negative radius": (lambda t: sr.audit.instability(_recon(), _mri(), _img(), radii=[-0.01],
-                                                       phi=None), "positive numbers"),
+                                                       phi=None), "positive finite number"),
     "no radii": (lambda t: sr.audit.instability(_recon(), _mri(), _img(), radii=[], phi=None),
-                 "positive numbers"),
+                 "radii (||r||/||x||) is empty"),
     "zero image": (lambda t: sr.audit.instability(_recon(), _mri(), 0 * _img(), radii=[0.01],
                                                   phi=None), "zero"),
     "audit image of the wrong shape": (lambda t: sr.audit.instability(
@@ -100,7 +100,7 @@ API = {
     "noise without a size": (lambda t: sr.audit.noise(_recon(), _mri(), _img(), phi=None),
                              "size"),
     "negative curve level": (lambda t: sr.audit.curve(_recon(), _mri(), _img(), eps=[-0.1],
-                                                      phi=None), "numbers ≥ 0"),
+                                                      phi=None), "finite number ≥ 0"),
     "kernel test without a kernel": (lambda t: sr.audit.kernel(
         lambda y: y, sr.operators.Identity(S), _img(), phi=None), "no usable kernel"),
     "detail of the wrong shape": (lambda t: sr.audit.accuracy(
@@ -153,7 +153,7 @@ API = {
     "brain slice not held out": (lambda t: sr.data.specs.image("brain:3", S), "held-out"),
     # training, sweeps, devices, noise
     "unknown network": (lambda t: sr.train.TrainConfig(net="nosuch").check(),
-                        "unknown network"),
+                        "net must be one of 'cascade'"),
     "NaN learning rate": (lambda t: sr.train.TrainConfig(net="dncnn", lr=math.nan).check(),
                           "finite"),
     "name with folders": (lambda t: sr.train.TrainConfig(net="dncnn", name="../x").check(),
@@ -179,7 +179,7 @@ CLI = {
     "empty image file": (["audit", "denoise-dncnn", "--image", "{t}/e.npy", "--out", "{t}/o"],
                          "empty"),
     "negative radius": (["audit", "mri-cascade", "--radii=-0.01", "--out", "{t}/o"],
-                        "positive numbers"),
+                        "positive finite number"),
     "absurd size": (["solve", "phantom", "--size", "100000"], "less than or equal to 4096"),
     "unknown test": (["audit", "mri-cascade", "--tests", "vibes", "--out", "{t}/o"],
                      "unknown test"),
@@ -187,7 +187,7 @@ CLI = {
     "resume without checkpoint": (["train", "dncnn", "--size", "16", "--resume", "--out",
                                    "{t}/o"], "no checkpoint"),
     "lasso δ out of range": (["table", "lasso", "--deltas", "2", "--out", "{t}/o"],
-                             "deltas must lie in"),
+                             "deltas (the lasso's δ) (each) must be a finite number in (0, 1)"),
     "unknown modality": (["solve", "phantom", "--modality", "pet"], "unknown modality"),
     "unknown problem": (["solve", "phantom", "--problem", "l0"], "unknown problem"),
     "bad radii text": (["audit", "mri-cascade", "--radii", "a,b", "--out", "{t}/o"],

@@ -3,6 +3,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+import stablerecon as sr
 from stablerecon.cli import app
 
 runner = CliRunner()
@@ -106,9 +107,28 @@ def test_a_trained_card_can_be_audited(tmp_path):
 def test_cli_refuses_bad_sizes_and_prints_errors_verbatim(tmp_path):
     negative = runner.invoke(app, ["audit", "mri-cascade", "--radii=-0.01", "--tests",
                                    "instability", "--out", str(tmp_path)])
-    assert negative.exit_code == 2 and "positive numbers" in negative.output
+    assert negative.exit_code == 2 and "positive finite number" in negative.output
     huge = runner.invoke(app, ["solve", "phantom", "--size", "100000"])
     assert huge.exit_code == 2 and "4096" in huge.output
     smiley = runner.invoke(app, ["audit", "mri-cascade", "--image", "ellipses:abc:smile:",
                                  "--out", str(tmp_path)])
     assert smiley.exit_code == 2 and "ellipses:abc:smile:" in smiley.output
+
+
+def test_debug_shows_the_traceback_and_errors_have_documented_exit_codes(monkeypatch, capsys):
+    from stablerecon import cli
+
+    quiet = runner.invoke(app, ["solve", "phantom", "--modality", "xray"])
+    assert quiet.exit_code == cli.EXIT_BAD_INPUT and "Traceback" not in quiet.output
+    loud = runner.invoke(app, ["--debug", "solve", "phantom", "--modality", "xray"])
+    assert isinstance(loud.exception, sr.StableReconError)  # raised, with its traceback
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("something unforeseen")
+
+    monkeypatch.setattr("stablerecon.modality.modality", broken)
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["solve", "phantom"])
+    assert stop.value.code == cli.EXIT_INTERNAL
+    err = " ".join(capsys.readouterr().err.split())
+    assert "RuntimeError: something unforeseen" in err and "--debug" in err

@@ -1,3 +1,3 @@
-from stablerecon.cli import app
+from stablerecon.cli import main
 
-app(prog_name="stablerecon")
+main()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import typer
@@ -10,18 +11,35 @@ from rich.console import Console
 
 from stablerecon.errors import StableReconError
 
+#: exit status: what went wrong, for scripts (also in the README and --help)
+EXIT_FAILED_CELLS, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 1, 2, 3, 130
+
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
+    pretty_exceptions_enable=False,
     help="Can this image reconstruction be trusted? Audits, certified solvers, FIRENETs.",
+    epilog="Exit status: 0 done; 1 a sweep finished with failed cells; 2 bad input or "
+           "options (the one-line error says which and how to fix it); 3 an internal error "
+           "(a bug: rerun with --debug and report the traceback); 130 interrupted.",
 )
 console = Console(stderr=True)
+_debug = {"on": False}
+
+
+@app.callback()
+def _options(debug: bool = typer.Option(False, "--debug", help="Show the full traceback "
+                                                                "with any error.")) -> None:
+    _debug["on"] = debug
 
 
 def _fail(exc: Exception) -> None:
+    """Print a library error in one line (or raise it with its traceback under --debug)."""
+    if _debug["on"]:
+        raise exc
     console.print("[bold red]error:[/] ", end="")
     console.print(str(exc), markup=False, emoji=False, highlight=False, soft_wrap=True)
-    raise typer.Exit(code=2)
+    raise typer.Exit(code=EXIT_BAD_INPUT)
 
 
 @app.command()
@@ -315,33 +333,59 @@ def _ints(text: str, what: str) -> list[int]:
     return [int(v) for v in values]
 
 
+def _run_table(title: str, total: int, out: Path, stem: str, settings: dict, resume: bool,
+               compute) -> list[dict]:
+    """Run a table's cells with a progress bar, each finished cell saved in ``out`` (so that
+    ``--resume`` continues an interrupted run), the folder checked and locked first."""
+    from rich.progress import Progress
+
+    from stablerecon.io import ensure_writable, locked
+    from stablerecon.report.tables import TableProgress
+
+    try:
+        ensure_writable(out)
+        with locked(out, "table"), Progress(console=console, transient=True) as progress:
+            saved = TableProgress(out, stem, settings, resume)
+            task = progress.add_task(title, total=total)
+
+            def step(text: str) -> None:
+                progress.update(task, advance=1, description=text)
+            return compute(step, saved.done, saved.save)
+    except StableReconError as exc:
+        _fail(exc)
+
+
+def _show_table(rows: list[dict], columns: list[str], title: str, out: Path,
+                stem: str) -> None:
+    from stablerecon.report.tables import rich_table, write_tables
+
+    Console().print(rich_table(rows, columns, title))
+    files = write_tables(rows, columns, out, stem)
+    console.print(f"[green]wrote[/] {', '.join(map(str, files))}")
+
+
 @table_app.command("lasso")
 def table_lasso(
     deltas: str | None = typer.Option(
         None, help="Comma-separated δ values (default: 2^-1, 2^-7, ..., 2^-30)."),
     time_cap: float = typer.Option(60.0, "--time-cap", help="Seconds allowed per solver run."),
     out: Path = typer.Option(Path("out/table-lasso"), help="Folder for CSV, JSON, Markdown."),
+    resume: bool = typer.Option(False, help="Keep the δ an interrupted run with the same "
+                                            "settings finished in --out; run the rest."),
 ) -> None:
     """Table A: the ill-conditioned lasso that float64 solvers get wrong (and ours certifies)."""
-    from rich.progress import Progress
-
     from stablerecon.experiments import lasso_table
-    from stablerecon.report.tables import rich_table, write_tables
 
     values = lasso_table.DEFAULT_DELTAS if deltas is None else _floats(deltas, "--deltas")
-    with Progress(console=console, transient=True) as progress:
-        task = progress.add_task("Table A", total=len(values) * (len(lasso_table.solvers()) + 1))
-
-        def step(text: str) -> None:
-            progress.update(task, advance=1, description=text)
-        try:
-            rows = lasso_table.run(values, time_cap=time_cap, progress=step)
-        except StableReconError as exc:
-            _fail(exc)
+    settings = {"deltas": values, "time_cap": time_cap}
+    rows = _run_table(
+        "Table A", len(values) * (len(lasso_table.solvers()) + 1), out, "table-lasso",
+        settings, resume,
+        lambda step, done, on_cell: lasso_table.run(values, time_cap=time_cap, progress=step,
+                                                    done=done, on_cell=on_cell))
     columns = ["delta", "solver", "x", "error", "runtime_s", "warned", "certified", "note"]
-    Console().print(rich_table(rows, columns, "Table A: min (1/m)||A_δ D_δ x - y||² + λ||x||₁"))
-    files = write_tables(rows, columns, out, "table-lasso")
-    console.print(f"[green]wrote[/] {', '.join(map(str, files))}")
+    _show_table(rows, columns, "Table A: min (1/m)||A_δ D_δ x - y||² + λ||x||₁", out,
+                "table-lasso")
 
 
 @table_app.command("impossibility")
@@ -354,34 +398,45 @@ def table_impossibility(
     seed: int = typer.Option(0, help="Seed for the training tails and the initial order."),
     quick: bool = typer.Option(False, help="R = 1000 and 10 epochs: a check, not the table."),
     out: Path = typer.Option(Path("out/table-impossibility"), help="Folder for the files."),
+    resume: bool = typer.Option(False, help="Keep the (n, K) cells an interrupted run with "
+                                            "the same settings finished in --out; run the "
+                                            "rest."),
 ) -> None:
     """Table B: LISTA and FIRENET from inexact input cannot beat 10^-K (n, K grid)."""
-    from rich.progress import Progress
-
     from stablerecon.experiments import impossibility
-    from stablerecon.report.tables import rich_table, write_tables
 
     n_values, k_values = _ints(ns, "--ns"), _ints(ks, "--ks")
     if quick:
         samples, epochs = 1000, 10
-    with Progress(console=console, transient=True) as progress:
-        task = progress.add_task("Table B", total=len(n_values) * len(k_values) * epochs)
-
-        def step(text: str) -> None:
-            progress.update(task, advance=1, description=text)
-        try:
-            rows = impossibility.run(n_values, k_values, samples=samples, epochs=epochs,
-                                     layers=layers, seed=seed, progress=step)
-        except StableReconError as exc:
-            _fail(exc)
+    settings = {"ns": n_values, "ks": k_values, "samples": samples, "epochs": epochs,
+                "layers": layers, "seed": seed}
+    rows = _run_table(
+        "Table B", len(n_values) * len(k_values) * epochs, out, "table-impossibility",
+        settings, resume,
+        lambda step, done, on_cell: impossibility.run(
+            n_values, k_values, samples=samples, epochs=epochs, layers=layers, seed=seed,
+            progress=step, done=done, on_cell=on_cell))
     for r in rows:
         r.update(samples=samples, epochs=epochs, layers=layers, seed=seed)
     columns = ["n", "K", "barrier", "lista_distance", "firenet_distance", "minimiser_gap",
                "A_distance", "lista_train_s"]
-    Console().print(rich_table(rows, columns, "Table B: distance to the true SR-LASSO minimiser"))
-    files = write_tables(rows, columns, out, "table-impossibility")
-    console.print(f"[green]wrote[/] {', '.join(map(str, files))}")
+    _show_table(rows, columns, "Table B: distance to the true SR-LASSO minimiser", out,
+                "table-impossibility")
 
 
 def main(argv: list[str] | None = None) -> None:
-    app(argv)
+    """The ``stablerecon`` command: the app, with an unexpected exception reported in one
+    line and exit status 3 (its traceback under --debug), Ctrl-C as status 130."""
+    try:
+        app(argv, prog_name="stablerecon")
+    except KeyboardInterrupt:
+        console.print("interrupted", markup=False)
+        sys.exit(EXIT_INTERRUPTED)
+    except Exception as exc:
+        if _debug["on"]:
+            raise
+        console.print("[bold red]internal error:[/] ", end="")
+        console.print(f"{type(exc).__name__}: {exc}. This is a bug in stablerecon (or an "
+                      "input it does not foresee); rerun with --debug for the traceback and "
+                      "report it.", markup=False, emoji=False, highlight=False, soft_wrap=True)
+        sys.exit(EXIT_INTERNAL)

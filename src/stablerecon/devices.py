@@ -13,11 +13,25 @@ import torch
 
 from stablerecon.errors import StableReconError
 
+__all__ = ["generator", "module_device", "resolve_device", "same_device"]
+
 
 def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
-    """``"auto"`` (or None): CUDA when available, else the CPU; otherwise the named device,
-    checked to exist.
+    """The device to run on, checked to exist.
 
+    Parameters
+    ----------
+    device : str or torch.device, optional
+        ``"auto"`` (or None): CUDA when available, else the CPU; otherwise ``"cpu"``,
+        ``"cuda"``, ``"cuda:N"`` or a ``torch.device``.
+
+    Returns
+    -------
+    torch.device
+        The resolved device.
+
+    Examples
+    --------
     >>> resolve_device("cpu")
     device(type='cpu')
     """
@@ -39,8 +53,19 @@ def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
 
 
 def module_device(module: torch.nn.Module) -> torch.device | None:
-    """The device of a module's first parameter or buffer; None when it has neither (such a
-    module, e.g. the identity or the gradient, runs on whatever device its input is on)."""
+    """The device of a module's first parameter or buffer.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        Any module.
+
+    Returns
+    -------
+    torch.device or None
+        None when the module has neither (such a module, e.g. the identity or the
+        gradient, runs on whatever device its input is on).
+    """
     for t in module.parameters():
         return t.device
     for t in module.buffers():
@@ -49,12 +74,37 @@ def module_device(module: torch.nn.Module) -> torch.device | None:
 
 
 def generator(seed: int, device: torch.device | str = "cpu") -> torch.Generator:
-    """A random generator on ``device`` seeded with ``seed``."""
+    """A random generator on ``device`` seeded with ``seed``.
+
+    Parameters
+    ----------
+    seed : int
+        The seed.
+    device : torch.device or str
+        Where the generator draws.
+
+    Returns
+    -------
+    torch.Generator
+        The seeded generator.
+    """
     return torch.Generator(device=device).manual_seed(int(seed))
 
 
 def same_device(what: str, tensor: torch.Tensor, module: torch.nn.Module, name: str) -> None:
-    """Raise a clear error when ``tensor`` is not on the device ``module`` lives on."""
+    """Raise a clear error when ``tensor`` is not on the device ``module`` lives on.
+
+    Parameters
+    ----------
+    what : str
+        What the tensor is for (in the message).
+    tensor : torch.Tensor
+        The input.
+    module : torch.nn.Module
+        The module it is fed to.
+    name : str
+        The module's name (in the message).
+    """
     dev = module_device(module)
     if dev is not None and tensor.device != dev:
         raise StableReconError(

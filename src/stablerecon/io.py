@@ -11,6 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+__all__ = ["atomic_write", "ensure_writable", "locked", "save_torch", "write_json", "write_text"]
+
 
 def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
     """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it into place.
@@ -18,6 +20,18 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
     The rename is atomic on POSIX, so a reader never sees a half-written file, and an
     interrupted run leaves the previous version intact. The file gets the permissions the
     user's umask gives new files (mkstemp alone would leave it 0600).
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to (re)place; its folder is created.
+    write : callable
+        ``write(tmp)`` writes the whole content to the path ``tmp``.
+
+    Returns
+    -------
+    Path
+        The path written.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -41,7 +55,20 @@ def _umask() -> int:
 
 def save_torch(path: str | Path, obj: Any) -> Path:
     """``torch.save`` atomically, through a file object so the archive's inner folder is
-    named 'archive' and not after the temporary file."""
+    named 'archive' and not after the temporary file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    obj : object
+        What to save (tensors, dicts of tensors: loadable with ``weights_only=True``).
+
+    Returns
+    -------
+    Path
+        The path written.
+    """
     import torch
 
     def write(tmp: Path) -> None:
@@ -53,7 +80,23 @@ def save_torch(path: str | Path, obj: Any) -> Path:
 
 def ensure_writable(folder: str | Path) -> Path:
     """Create ``folder`` and prove it is writable before long work starts (an audit or a
-    training run should not compute for minutes and then fail to save)."""
+    training run should not compute for minutes and then fail to save).
+
+    Parameters
+    ----------
+    folder : str or Path
+        The output folder.
+
+    Returns
+    -------
+    Path
+        The folder.
+
+    Raises
+    ------
+    StableReconError
+        When it cannot be created or written to.
+    """
     from stablerecon.errors import StableReconError
 
     folder = Path(folder)
@@ -69,12 +112,39 @@ def ensure_writable(folder: str | Path) -> Path:
 
 
 def write_text(path: str | Path, text: str) -> Path:
-    """Write text atomically."""
+    """Write text atomically (UTF-8).
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    text : str
+        Its content.
+
+    Returns
+    -------
+    Path
+        The path written.
+    """
     return atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
 
 
 def write_json(path: str | Path, data: Any) -> Path:
-    """Write JSON atomically (indented, keys in insertion order)."""
+    """Write JSON atomically (indented, keys in insertion order; tensors and arrays as
+    lists).
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    data : object
+        JSON-serialisable data.
+
+    Returns
+    -------
+    Path
+        The path written.
+    """
     return write_text(path, json.dumps(data, indent=2, default=_json_default) + "\n")
 
 
@@ -98,7 +168,24 @@ def locked(folder: str | Path, what: str):
     """Hold ``folder/.lock`` while a ``what`` (a sweep, a training run, an audit) writes into
     ``folder``: a second run on the same folder is refused at once instead of mixing its
     files with the first's. The operating system releases the lock when the process ends,
-    however it ends (no stale locks after a crash)."""
+    however it ends (no stale locks after a crash).
+
+    Parameters
+    ----------
+    folder : str or Path
+        The output folder (it must exist).
+    what : str
+        What the run is, for the message of a refused second run.
+
+    Returns
+    -------
+    contextmanager
+        Holds the lock while the ``with`` block runs.
+
+    Raises
+    ------
+    StableReconError
+        When another process holds the lock."""
     from stablerecon.errors import StableReconError
 
     try:

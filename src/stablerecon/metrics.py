@@ -8,17 +8,41 @@ import numpy as np
 import torch
 from skimage.metrics import structural_similarity
 
+__all__ = ["psnr", "relative_error", "ssim"]
+
 
 def relative_error(estimate: torch.Tensor, reference: torch.Tensor) -> float:
-    """||estimate - reference|| / ||reference|| (l2 over all entries)."""
+    r""":math:`\|\hat x - x\|_2 / \|x\|_2` over all entries.
+
+    Parameters
+    ----------
+    estimate, reference : torch.Tensor
+        Tensors of the same shape.
+
+    Returns
+    -------
+    float
+        The relative l2 error (the absolute error where the reference is 0).
+    """
     ref = float(torch.linalg.vector_norm(reference))
     return float(torch.linalg.vector_norm(estimate - reference)) / (ref or 1.0)
 
 
 def psnr(estimate: torch.Tensor, reference: torch.Tensor, data_range: float | None = None) -> float:
-    """Peak signal-to-noise ratio in dB of |estimate| against |reference|.
+    r"""Peak signal-to-noise ratio of |estimate| against |reference|:
+    :math:`10 \log_{10}(R^2 / \mathrm{MSE})` dB, R the data range.
 
-    ``data_range`` defaults to max |reference| - min |reference|.
+    Parameters
+    ----------
+    estimate, reference : torch.Tensor
+        Images of the same shape (real or complex: magnitudes are compared).
+    data_range : float, optional
+        The peak value range (default: max |reference| - min |reference|).
+
+    Returns
+    -------
+    float
+        PSNR in dB (inf for identical images).
     """
     est, ref = estimate.detach().abs().double(), reference.detach().abs().double()
     if data_range is None:
@@ -28,7 +52,20 @@ def psnr(estimate: torch.Tensor, reference: torch.Tensor, data_range: float | No
 
 
 def ssim(estimate: torch.Tensor, reference: torch.Tensor, data_range: float | None = None) -> float:
-    """Structural similarity (scikit-image) of |estimate| against |reference| (2-D)."""
+    """Structural similarity (scikit-image) of |estimate| against |reference| (2-D).
+
+    Parameters
+    ----------
+    estimate, reference : torch.Tensor
+        Images of the same shape (real or complex: magnitudes are compared).
+    data_range : float, optional
+        The peak value range (default: max |reference| - min |reference|).
+
+    Returns
+    -------
+    float
+        SSIM in [-1, 1].
+    """
     est = np.abs(estimate.detach().cpu().numpy()).astype(np.float64)
     ref = np.abs(reference.detach().cpu().numpy()).astype(np.float64)
     if data_range is None:

@@ -27,12 +27,26 @@ import torch
 from stablerecon.errors import StableReconError
 from stablerecon.operators.base import LinearOperator, RealInput
 
+__all__ = ["MODALITIES", "Modality", "build_operator", "modality", "modality_of"]
+
 
 @dataclass(frozen=True)
 class Modality:
-    """One modality (see the module table): ``name``, the preset ``lam`` of Φ, whether its
-    images are complex (``complex_images``), whether its noise level is relative to ||Ax||
-    (``relative_noise``) and the level used when none is given (``default_noise``)."""
+    """One modality (see the module table).
+
+    Attributes
+    ----------
+    name : str
+        ``"mri"``, ``"ct"`` or ``"denoise"``.
+    lam : float
+        The preset λ of Φ.
+    complex_images : bool
+        Whether images enter the operator complex.
+    relative_noise : bool
+        Whether a noise level means ||e||/||Ax|| (else σ per pixel).
+    default_noise : float
+        The level used when none is given.
+    """
 
     name: str
     lam: float
@@ -43,8 +57,22 @@ class Modality:
     def spec(self, shape: Sequence[int], *, pattern: str = "variable_density",
              rate: float = 0.25, mask_seed: int = 0, angles: int = 60,
              detectors: int | None = None) -> dict[str, Any]:
-        """The operator spec for ``shape`` (MRI: sampling pattern, rate, mask seed; CT:
-        angles and detectors; the others are ignored)."""
+        """The operator spec for ``shape``.
+
+        Parameters
+        ----------
+        shape : sequence of int
+            Image size.
+        pattern, rate, mask_seed : str, float, int
+            MRI: sampling pattern, rate in (0, 1] and the mask's seed.
+        angles, detectors : int, int or None
+            CT: number of angles in [0, π) and of detectors (default: the image's side).
+
+        Returns
+        -------
+        dict
+            The JSON-ready spec (the others' options are ignored).
+        """
         shape = [int(s) for s in shape]
         if self.name == "mri":
             return {"modality": "mri", "shape": shape,
@@ -54,7 +82,18 @@ class Modality:
         return {"modality": "denoise", "shape": shape}
 
     def operator(self, spec: dict[str, Any]) -> LinearOperator:
-        """The operator a spec describes (built on the CPU; ``.to(device)`` moves it)."""
+        """The operator a spec describes (built on the CPU; ``.to(device)`` moves it).
+
+        Parameters
+        ----------
+        spec : dict
+            From :meth:`spec`, or a card's ``operator`` entry.
+
+        Returns
+        -------
+        LinearOperator
+            The forward map.
+        """
         from stablerecon.operators.fourier import SubsampledFourier
         from stablerecon.operators.matrix import Identity
         from stablerecon.operators.radon import Radon
@@ -70,8 +109,19 @@ class Modality:
         return Identity(shape)
 
     def sparsifier(self, shape: Sequence[int]) -> LinearOperator:
-        """Φ's W: orthogonal db4 wavelets with as many levels as the shape allows (≤ 4) for
-        MRI, the gradient (TV) otherwise."""
+        """Φ's W: orthogonal db4 wavelets with as many levels as the shape allows (≤ 4) for MRI,
+        the gradient (TV) otherwise.
+
+        Parameters
+        ----------
+        shape : sequence of int
+            Image size.
+
+        Returns
+        -------
+        LinearOperator
+            W, on the CPU.
+        """
         from stablerecon.operators.gradient import Gradient
         from stablerecon.operators.wavelet import Wavelet
 
@@ -86,13 +136,35 @@ class Modality:
         return Wavelet(shape, "db4", levels=levels)
 
     def image_dtype(self, real: torch.dtype = torch.float32) -> torch.dtype:
-        """The dtype images enter this modality's operator in (complex for MRI)."""
+        """The dtype images enter this modality's operator in (complex for MRI).
+
+        Parameters
+        ----------
+        real : torch.dtype
+            The real precision.
+
+        Returns
+        -------
+        torch.dtype
+            ``real`` or its complex counterpart.
+        """
         if not self.complex_images:
             return real
         return torch.complex128 if real == torch.float64 else torch.complex64
 
     def noise_level(self, level: float | None) -> float:
-        """``level``, or this modality's default when None."""
+        """``level``, or this modality's default when None.
+
+        Parameters
+        ----------
+        level : float or None
+            A level given by the user.
+
+        Returns
+        -------
+        float
+            The level to use.
+        """
         return self.default_noise if level is None else float(level)
 
 
@@ -107,7 +179,18 @@ MODALITIES = {
 
 
 def modality(name: str) -> Modality:
-    """The modality called ``name`` ("mri", "ct" or "denoise")."""
+    """The modality called ``name``.
+
+    Parameters
+    ----------
+    name : str
+        ``"mri"``, ``"ct"`` or ``"denoise"``.
+
+    Returns
+    -------
+    Modality
+        Its object.
+    """
     if name not in MODALITIES:
         raise StableReconError(f"unknown modality {name!r}; choose one of "
                                f"{', '.join(MODALITIES)}.")
@@ -115,7 +198,18 @@ def modality(name: str) -> Modality:
 
 
 def build_operator(spec: dict[str, Any]) -> LinearOperator:
-    """The operator a spec (a card's ``operator`` entry) describes."""
+    """The operator a spec (a card's ``operator`` entry) describes.
+
+    Parameters
+    ----------
+    spec : dict
+        With ``modality``, ``shape`` and the modality's options.
+
+    Returns
+    -------
+    LinearOperator
+        The forward map, on the CPU.
+    """
     if not isinstance(spec, dict) or "shape" not in spec:
         raise StableReconError(f"an operator spec is a dict with 'modality' and 'shape', got "
                                f"{spec!r}.")
@@ -123,8 +217,18 @@ def build_operator(spec: dict[str, Any]) -> LinearOperator:
 
 
 def modality_of(A: LinearOperator) -> Modality | None:
-    """The modality an operator belongs to (looking through :class:`RealInput`), or None
-    for operators of no modality (matrices, user operators)."""
+    """The modality an operator belongs to (looking through :class:`RealInput`).
+
+    Parameters
+    ----------
+    A : LinearOperator
+        Any operator.
+
+    Returns
+    -------
+    Modality or None
+        None for operators of no modality (matrices, user operators).
+    """
     from stablerecon.operators.fourier import SubsampledFourier
     from stablerecon.operators.matrix import Identity
     from stablerecon.operators.radon import Radon

@@ -15,13 +15,30 @@ import torch
 
 from stablerecon.operators.base import sample_norm
 
+__all__ = ["project_box", "project_l2_ball", "shrink_l2", "soft_threshold"]
+
 _relu = torch.nn.functional.relu
 
 
 def soft_threshold(z: torch.Tensor, t: torch.Tensor | float) -> torch.Tensor:
     r"""Soft-thresholding: :math:`\mathrm{ReLU}(z - t) - \mathrm{ReLU}(-z - t)` for real z,
-    :math:`\mathrm{ReLU}(|z| - t)\, z/|z|` for complex z (0 where z = 0).
+    :math:`\mathrm{ReLU}(|z| - t)\, z/|z|` for complex z (0 where z = 0): the prox of
+    :math:`t\|\cdot\|_1`.
 
+    Parameters
+    ----------
+    z : torch.Tensor
+        Real or complex values.
+    t : torch.Tensor or float
+        Threshold(s) ≥ 0, broadcastable to z.
+
+    Returns
+    -------
+    torch.Tensor
+        The shrunk values, same shape and dtype as z.
+
+    Examples
+    --------
     >>> soft_threshold(torch.tensor([-2.0, 0.5, 3.0]), 1.0)
     tensor([-1.,  0.,  2.])
     """
@@ -32,7 +49,20 @@ def soft_threshold(z: torch.Tensor, t: torch.Tensor | float) -> torch.Tensor:
 
 
 def project_box(q: torch.Tensor, bound: torch.Tensor | float) -> torch.Tensor:
-    """Onto {|q_i| ≤ bound_i} (complex: keep the phase, clip the modulus)."""
+    """Projection onto {|q_i| ≤ bound_i} (complex: keep the phase, clip the modulus).
+
+    Parameters
+    ----------
+    q : torch.Tensor
+        Real or complex values.
+    bound : torch.Tensor or float
+        Bounds ≥ 0, broadcastable to q.
+
+    Returns
+    -------
+    torch.Tensor
+        The projection, same shape as q.
+    """
     return q * torch.clamp(bound / q.abs().clamp_min(1e-300), max=1.0)
 
 
@@ -41,12 +71,40 @@ def _per_sample_norm(u: torch.Tensor, ndim: int) -> torch.Tensor:
 
 
 def project_l2_ball(u: torch.Tensor, ndim: int) -> torch.Tensor:
-    r"""Onto the unit l2 ball over the last ``ndim`` axes: :math:`u / (1 +
-    \mathrm{ReLU}(\|u\| - 1))`."""
+    r"""Projection onto the unit l2 ball over the last ``ndim`` axes: :math:`u / (1 +
+    \mathrm{ReLU}(\|u\| - 1))`.
+
+    Parameters
+    ----------
+    u : torch.Tensor
+        Batched values.
+    ndim : int
+        How many trailing axes form one sample.
+
+    Returns
+    -------
+    torch.Tensor
+        The projection, same shape as u.
+    """
     return u / (1.0 + _relu(_per_sample_norm(u, ndim) - 1.0))
 
 
 def shrink_l2(u: torch.Tensor, s: torch.Tensor | float, ndim: int) -> torch.Tensor:
     r""":math:`u\,\mathrm{ReLU}(1 - s/\|u\|)` over the last ``ndim`` axes: the prox of
-    :math:`s\|\cdot\|_2`."""
+    :math:`s\|\cdot\|_2`.
+
+    Parameters
+    ----------
+    u : torch.Tensor
+        Batched values.
+    s : torch.Tensor or float
+        The prox's weight ≥ 0.
+    ndim : int
+        How many trailing axes form one sample.
+
+    Returns
+    -------
+    torch.Tensor
+        The shrunk values, same shape as u.
+    """
     return u * _relu(1.0 - s / _per_sample_norm(u, ndim).clamp_min(1e-300))

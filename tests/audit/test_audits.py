@@ -209,8 +209,8 @@ def test_reconstructor_specs(tmp_path):
 
 
 @pytest.mark.parametrize("kwargs, phrase", [
-    ({"radii": [-0.01]}, "positive numbers"), ({"radii": []}, "positive numbers"),
-    ({"radii": [float("nan")]}, "positive numbers"), ({"penalty": 0.0}, "penalty"),
+    ({"radii": [-0.01]}, "positive finite number"), ({"radii": []}, "is empty"),
+    ({"radii": [float("nan")]}, "positive finite number"), ({"penalty": 0.0}, "penalty"),
 ])
 def test_instability_refuses_meaningless_sizes(mri32, linear_recon, kwargs, phrase):
     A, x = mri32

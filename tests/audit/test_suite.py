@@ -49,7 +49,7 @@ def test_noise_alone_draws_at_the_largest_radius(mri32, linear_recon):
 
 @pytest.mark.parametrize("kwargs, words", [
     ({"tests": ["fuzz"]}, "unknown test"), ({"tests": []}, "no test chosen"),
-    ({"options": {"fuzz": {}}}, "options for unknown"), ({"radii": [0]}, "positive numbers"),
+    ({"options": {"fuzz": {}}}, "options for unknown"), ({"radii": [0]}, "positive finite number"),
 ])
 def test_bad_requests_are_named(mri32, linear_recon, kwargs, words):
     A, x = mri32

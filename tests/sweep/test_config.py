@@ -20,8 +20,8 @@ def test_toml_paths_are_read_relative_to_the_file(tmp_path):
 @pytest.mark.parametrize("settings, words", [
     ({"models": [], "images": ["phantom"]}, "models is empty"),
     ({"models": "mri-cascade", "images": ["phantom"]}, "must be a list"),
-    ({"models": ["m"], "images": ["phantom"], "budgets": [0.01, -1]}, "positive numbers"),
-    ({"models": ["m"], "images": ["phantom"], "budgets": [float("nan")]}, "positive numbers"),
+    ({"models": ["m"], "images": ["phantom"], "budgets": [0.01, -1]}, "positive finite number"),
+    ({"models": ["m"], "images": ["phantom"], "budgets": [float("nan")]}, "positive finite number"),
     ({"models": ["m"], "images": ["phantom"], "tests": ["fuzz"]}, "unknown sweep test"),
     ({"models": ["m"], "images": ["phantom"], "steps": 0}, "steps must be an integer"),
     ({"models": ["m"], "images": ["phantom"], "seeds": [0.5]}, "seeds must be ints"),

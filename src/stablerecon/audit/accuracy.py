@@ -30,6 +30,18 @@ def _region(d: torch.Tensor, margin: int = 3) -> tuple[slice, slice]:
 
 
 def correlation(a: torch.Tensor, b: torch.Tensor) -> float:
+    """Pearson correlation of |a| and |b| (0 when either is constant).
+
+    Parameters
+    ----------
+    a, b : torch.Tensor
+        Tensors of the same shape.
+
+    Returns
+    -------
+    float
+        The correlation in [-1, 1].
+    """
     a, b = a.flatten().double(), b.flatten().double()
     a, b = a - a.mean(), b - b.mean()
     return float((a @ b) / max(float(a.norm() * b.norm()), 1e-300))
@@ -40,8 +52,46 @@ def accuracy(model: Any, A: LinearOperator, x: torch.Tensor, detail: Any = "text
              threshold: float = 0.7, amplitude_range: tuple[float, float] = (0.005, 1.0),
              iterations: int = 8, phi: Any = "auto", seed: int = 0,
              clean: Clean | None = None) -> AuditResult:
-    """Smallest amplitude of ``detail`` that Φ recovers (correlation ≥ ``threshold`` in the
-    detail's region), by bisection in log scale over ``amplitude_range``; then Ψ at it."""
+    """The smallest detail Φ recovers, and whether Ψ recovers it too.
+
+    Bisection in log scale over ``amplitude_range`` for the smallest amplitude of
+    ``detail`` (added to x) whose reconstruction by Φ correlates with it at least
+    ``threshold`` in the detail's region; then Ψ at that amplitude.
+
+    Parameters
+    ----------
+    model : callable or torch.nn.Module
+        Ψ: anything :func:`~stablerecon.audit.as_reconstructor` accepts (a module
+        ``y -> x̂``, a registry name, a card path, a TorchScript file).
+    A : LinearOperator
+        The forward map Ψ is audited on.
+    x : torch.Tensor
+        The true image, shape ``A.in_shape``.
+    detail : str or torch.Tensor
+        ``"text"``, ``"dots"``, ``"lines"``, ``"blob"`` or an image of the detail.
+    position : (float, float)
+        The detail's centre, as fractions of height and width.
+    size : float
+        Its size, as a fraction of the image.
+    threshold : float
+        Correlation that counts as recovered.
+    amplitude_range : (float, float)
+        Where the bisection searches (relative to max |x|).
+    iterations : int
+        Bisection steps.
+    phi : "auto", callable or None
+        Φ beside Ψ: ``"auto"``, the standard method of A's modality; None: no Φ.
+    seed : int
+        Seed of every random draw.
+    clean : Clean, optional
+        Ψ(Ax) and Φ(Ax) already computed (:func:`clean_outputs`), not solved again.
+
+    Returns
+    -------
+    AuditResult
+        ``amplitude`` (Φ's smallest recovered detail), both correlations there, and
+        the figure.
+    """
     psi = as_reconstructor(model)
     phi_r = default_phi(A, phi, x)
     if phi_r is None:

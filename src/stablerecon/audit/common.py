@@ -3,14 +3,12 @@ the figures of merit reported for every reconstruction."""
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 
-from stablerecon import metrics
+from stablerecon import metrics, validate
 from stablerecon.audit.reconstructor import Reconstructor, as_reconstructor
 from stablerecon.devices import module_device
 from stablerecon.errors import StableReconError
@@ -41,19 +39,6 @@ def default_phi(A: LinearOperator, phi: Any = "auto", x: torch.Tensor | None = N
     return as_reconstructor(phi)
 
 
-def check_sizes(values: Sequence[float], what: str, allow_zero: bool = False) -> list[float]:
-    """Perturbation sizes as a non-empty list of finite numbers > 0 (≥ 0 with
-    ``allow_zero``); anything else is refused with a message naming ``what``."""
-    values = list(values)
-    ok = bool(values) and all(isinstance(v, (int, float)) and math.isfinite(v)
-                              and (v >= 0 if allow_zero else v > 0) for v in values)
-    if not ok:
-        wanted = "numbers ≥ 0" if allow_zero else "positive numbers"
-        raise StableReconError(f"{what} must be a non-empty list of {wanted}, got {values}; "
-                               "e.g. [0.01, 0.02].")
-    return values
-
-
 def solver_status(recon: Reconstructor | None) -> dict[str, Any] | None:
     """How the last solve of a standard method Φ ended (converged, status, iterations,
     certified relative gap), so that an audit never reports Φ's numbers without saying
@@ -80,9 +65,20 @@ def unconverged_note(statuses: list[dict[str, Any] | None]) -> str | None:
 
 @dataclass
 class Clean:
-    """The unperturbed outputs for one image: ``y`` = A x, ``psi`` = Ψ(y), ``phi`` = Φ(y)
-    (None without Φ) and how Φ's solve ended. Computed once by :func:`clean_outputs` and
-    handed to every audit of the same model, Φ, A and x (Φ(Ax) is a full solve)."""
+    """The unperturbed outputs for one image, computed once by :func:`clean_outputs` and
+    handed to every audit of the same model, Φ, A and x (Φ(Ax) is a full solve).
+
+    Attributes
+    ----------
+    y : torch.Tensor
+        A x.
+    psi : torch.Tensor
+        Ψ(y).
+    phi : torch.Tensor or None
+        Φ(y) (None without Φ).
+    phi_solver : dict or None
+        How Φ's solve ended (converged, status, iterations, certified gap).
+    """
 
     y: torch.Tensor
     psi: torch.Tensor
@@ -92,8 +88,26 @@ class Clean:
 
 def clean_outputs(psi: Reconstructor, phi: Reconstructor | None, A: LinearOperator,
                   x: torch.Tensor, clean: Clean | None = None) -> Clean:
-    """``clean`` when given (checked to match A x), else y = A x, Ψ(y) and Φ(y), computed
-    now. ``x`` is the prepared image (:func:`input_image`)."""
+    """y = A x, Ψ(y) and Φ(y), computed now, or ``clean`` when given (checked to match A x).
+
+    Parameters
+    ----------
+    psi : Reconstructor
+        Ψ.
+    phi : Reconstructor or None
+        Φ.
+    A : LinearOperator
+        The forward map.
+    x : torch.Tensor
+        The prepared image (:func:`input_image`).
+    clean : Clean, optional
+        Outputs computed before.
+
+    Returns
+    -------
+    Clean
+        The unperturbed outputs.
+    """
     with torch.no_grad():
         y = A(x)
         if clean is not None:
@@ -161,9 +175,8 @@ def measurements(A: LinearOperator, x: torch.Tensor, r: torch.Tensor | None,
         return A(x)
     if space == "image":
         return A(x + r)
-    if space == "measurement":
-        return A(x) + r
-    raise StableReconError(f"space must be 'image' or 'measurement', got {space!r}.")
+    validate.choice("space", space, ("image", "measurement"))
+    return A(x) + r
 
 
 def quality(estimate: torch.Tensor, truth: torch.Tensor) -> dict[str, float]:

@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from stablerecon import validate
 from stablerecon.audit.common import (
-    check_sizes,
     default_phi,
     input_image,
     norm,
@@ -41,11 +41,40 @@ def curve(model: Any, A: LinearOperator, x: torch.Tensor,
           eps: Sequence[float] = (0.0, 0.01, 0.02, 0.04, 0.08), steps: int = 20,
           restarts: int = 2, gaussian_draws: int = 5, seed: int = 0,
           phi: Any = "auto") -> AuditResult:
-    """Relative error ||Ψ(Ax + e) − x||/||x|| against ε: worst case (gradient ascent with
-    ``restarts`` random starts, ``steps`` each) and Gaussian (mean of ``gaussian_draws``),
-    plus PSNR/SSIM; Φ gets the Gaussian e and Ψ's worst-case e (Φ is not differentiable, so
-    its own worst case is not searched: its curve is a lower bound of its worst case)."""
-    check_sizes(eps, "eps (noise levels ||e||/||Ax||)", allow_zero=True)
+    r"""Relative error :math:`\|\Psi(Ax + e) - x\|/\|x\|` against the perturbation size ε.
+
+    Worst case by gradient ascent (``restarts`` random starts, ``steps`` each) and Gaussian
+    (mean of ``gaussian_draws``), plus PSNR/SSIM; Φ gets the Gaussian e and Ψ's worst-case
+    e (Φ is not differentiable, so its own worst case is not searched: its curve is a lower
+    bound of its worst case).
+
+    Parameters
+    ----------
+    model : callable or torch.nn.Module
+        Ψ: anything :func:`~stablerecon.audit.as_reconstructor` accepts (a module
+        ``y -> x̂``, a registry name, a card path, a TorchScript file).
+    A : LinearOperator
+        The forward map Ψ is audited on.
+    x : torch.Tensor
+        The true image, shape ``A.in_shape``.
+    eps : sequence of float
+        Sizes ε = ||e||/||Ax|| ≥ 0.
+    steps, restarts : int
+        Ascent steps per start, and starts per ε.
+    gaussian_draws : int
+        Random draws averaged per ε.
+    seed : int
+        Seed of every random draw.
+    phi : "auto", callable or None
+        Φ beside Ψ: ``"auto"``, the standard method of A's modality; None: no Φ.
+
+    Returns
+    -------
+    AuditResult
+        Per ε: worst-case and Gaussian errors, PSNR and SSIM for Ψ and Φ; the curve as a
+        plot.
+    """
+    validate.numbers_list("eps (noise levels ||e||/||Ax||)", eps, low=0, low_closed=True)
     psi = as_reconstructor(model)
     phi_r = default_phi(A, phi, x)
     x = input_image(A, x, psi)

@@ -21,9 +21,9 @@ from typing import Any
 
 import torch
 
+from stablerecon import validate
 from stablerecon.audit.common import (
     Clean,
-    check_sizes,
     clean_outputs,
     default_phi,
     input_image,
@@ -112,23 +112,64 @@ def instability(model: Any, A: LinearOperator, x: torch.Tensor,
                 seed: int = 0, phi: Any = "auto", gradient_free: bool | None = None,
                 tol: float = 1e-4, progress: bool = False,
                 clean: Clean | None = None) -> AuditResult:
-    """Worst-case perturbations of Ψ = ``model`` at x, and what they do to Φ.
+    r"""Worst-case perturbations of Ψ = ``model`` at x, and what they do to Φ.
 
-    Give ``penalty`` (the attack's λ, one or several: λ mode) or ``radii`` (relative sizes
-    ||r|| ≤ δ||x||: ball mode); with neither, ``radii=(0.01, 0.02, 0.04)``. Returns an
-    :class:`AuditResult` with, per perturbation: ``r_rel`` = ||r||/||x|| (measurement
-    space: ||r||/||Ax||), ``psi`` (output change relative to ||Ψ(Ax)||, amplification =
-    ratio of the two, PSNR/SSIM against x and the PSNR lost against the unperturbed output)
-    and the same under ``phi``; and the
-    unperturbed qualities ``psi_clean`` and ``phi_clean``.
+    Searches r maximising :math:`\|\Psi(A(x+r)) - \Psi(Ax)\|` (ball mode, with
+    :math:`\|r\| \le \delta\|x\|`) or :math:`Q(r) = \|\Psi(A(x+r)) - \Psi(Ax)\|^2 -
+    \lambda\|r\|^2` (λ mode), and applies the same r to Φ.
+
+    Parameters
+    ----------
+    model : callable or torch.nn.Module
+        Ψ: anything :func:`~stablerecon.audit.as_reconstructor` accepts (a module
+        ``y -> x̂``, a registry name, a card path, a TorchScript file).
+    A : LinearOperator
+        The forward map Ψ is audited on.
+    x : torch.Tensor
+        The true image, shape ``A.in_shape``.
+    penalty : float or sequence of float, optional
+        The attack's λ (λ mode), one per perturbation.
+    radii : sequence of float, optional
+        Relative sizes δ = ||r||/||x|| > 0 (ball mode); with neither ``penalty`` nor
+        ``radii``, ``(0.01, 0.02, 0.04)``.
+    steps : int
+        Ascent steps per perturbation.
+    lr : float, optional
+        Adam's step in λ mode (default: 1% of ||x|| per root pixel).
+    space : str
+        ``"image"`` (r added to x) or ``"measurement"`` (Ψ(Ax + r); sizes relative to
+        ||Ax||).
+    restarts : int
+        Random starts per perturbation; the best is kept.
+    seed : int
+        Seed of every random draw.
+    phi : "auto", callable or None
+        Φ beside Ψ: ``"auto"``, the standard method of A's modality; None: no Φ.
+    gradient_free : bool, optional
+        Random directions and (1+1) evolution instead of gradients (default: when Ψ is
+        not differentiable; a weaker search, labelled so).
+    tol : float
+        Early stop when 10 steps gain less than this, relatively.
+    progress : bool
+        Show a progress bar.
+    clean : Clean, optional
+        Ψ(Ax) and Φ(Ax) already computed (:func:`clean_outputs`), not solved again.
+
+    Returns
+    -------
+    AuditResult
+        Per perturbation: ``r_rel`` (||r||/||x||, or /||Ax|| in measurement space), and
+        for ``psi`` and ``phi``: output change relative to the unperturbed output,
+        amplification (that over ``r_rel``), PSNR/SSIM against x, PSNR lost against the
+        unperturbed output; ``psi_clean``/``phi_clean``; images ``r1``, ``r2``, … and
+        the lecture's figure.
     """
     psi = as_reconstructor(model)
     phi_r = default_phi(A, phi, x)
     x = input_image(A, x, psi)
-    if space not in ("image", "measurement"):
-        raise StableReconError(f"space must be 'image' or 'measurement', got {space!r}.")
-    if steps < 1 or restarts < 1:
-        raise StableReconError("steps and restarts must be ≥ 1.")
+    validate.choice("space", space, ("image", "measurement"))
+    validate.number("steps", steps, low=1, low_closed=True, integer=True)
+    validate.number("restarts", restarts, low=1, low_closed=True, integer=True)
     if penalty is not None and radii is not None:
         raise StableReconError("give penalty (λ mode) or radii (ball mode), not both.")
     if penalty is None and radii is None:
@@ -138,8 +179,8 @@ def instability(model: Any, A: LinearOperator, x: torch.Tensor,
     else:
         values = list(penalty) if isinstance(penalty, Sequence) else [penalty]
     mode = "ball" if radii is not None else "lambda"
-    check_sizes(values, "radii (||r||/||x||)" if mode == "ball"
-                else "penalty (the attack's penalty λ)")
+    validate.numbers_list("radii (||r||/||x||)" if mode == "ball"
+                          else "penalty (the attack's penalty λ)", values, low=0)
     gradient_free = (not psi.differentiable) if gradient_free is None else gradient_free
     if gradient_free and mode == "lambda":
         raise StableReconError("the gradient-free search works in ball mode; pass radii=.")

@@ -54,16 +54,64 @@ def _pinv_part(A: LinearOperator, v: torch.Tensor, iters: int = 200,
 
 
 def kernel_component(A: LinearOperator, v: torch.Tensor) -> torch.Tensor:
-    """(I − A⁺A) v: the part of v the measurements A v cannot see."""
+    r""":math:`(I - A^+A)\,v`: the part of v the measurements A v cannot see.
+
+    Parameters
+    ----------
+    A : LinearOperator
+        The forward map.
+    v : torch.Tensor
+        An image.
+
+    Returns
+    -------
+    torch.Tensor
+        The projection of v on the kernel of A.
+    """
     return v - _pinv_part(A, v)
 
 
 def kernel(model: Any, A: LinearOperator, x: torch.Tensor, z: torch.Tensor | None = None,
            detail: str = "blob", amplitude: float = 0.3, eta: float | None = None,
            seed: int = 0, phi: Any = "auto", clean: Clean | None = None) -> AuditResult:
-    """Certificate for x and x' = x + z (z from ``detail`` projected on the kernel, scaled to
-    max |z| = ``amplitude``, unless given). ``eta`` is the accuracy tolerance of the theorem
-    (default 0.25·||z||, so the bound is informative when Ψ is that accurate)."""
+    """The Universal Instability Theorem's certificate for x and x' = x + z, z in ker A.
+
+    Ψ cannot be accurate on both x and x' (A x = A x') and stable: the result states the
+    computable lower bound, and the false positive/negative Ψ produces.
+
+    Parameters
+    ----------
+    model : callable or torch.nn.Module
+        Ψ: anything :func:`~stablerecon.audit.as_reconstructor` accepts (a module
+        ``y -> x̂``, a registry name, a card path, a TorchScript file).
+    A : LinearOperator
+        The forward map Ψ is audited on.
+    x : torch.Tensor
+        The true image, shape ``A.in_shape``.
+    z : torch.Tensor, optional
+        The kernel direction (default: ``detail`` projected on ker A, scaled to max |z| =
+        ``amplitude``).
+    detail : str
+        ``"blob"``, ``"text"``, ``"dots"`` or ``"lines"``.
+    amplitude : float
+        Max |z|.
+    eta : float, optional
+        The theorem's accuracy tolerance (default 0.25·||z||, so the bound is informative
+        when Ψ is that accurate).
+    seed : int
+        Seed of every random draw.
+    phi : "auto", callable or None
+        Φ beside Ψ: ``"auto"``, the standard method of A's modality; None: no Φ.
+    clean : Clean, optional
+        Ψ(Ax) and Φ(Ax) already computed (:func:`clean_outputs`), not solved again.
+
+    Returns
+    -------
+    AuditResult
+        The theorem's quantities (||z||/||x||, ||A(x - x')||, Ψ's errors on x and x', the
+        lower bound on its Lipschitz constant when it is accurate on both, the error one
+        of the two must have, the false-positive detail) and the figure.
+    """
     psi = as_reconstructor(model)
     phi_r = default_phi(A, phi, x)
     x = input_image(A, x, psi)
@@ -129,15 +177,44 @@ def kernel(model: Any, A: LinearOperator, x: torch.Tensor, z: torch.Tensor | Non
 
 
 def hallucination(image: torch.Tensor, A: LinearOperator) -> tuple[torch.Tensor, float]:
-    """(|(I − A⁺A) image| per pixel, its norm as a fraction of ||image||)."""
+    r"""How much of an image lies in the kernel of A (what no measurement can confirm).
+
+    Parameters
+    ----------
+    image : torch.Tensor
+        An image (e.g. a reconstruction).
+    A : LinearOperator
+        The forward map.
+
+    Returns
+    -------
+    tuple of (torch.Tensor, float)
+        :math:`|(I - A^+A)\,\text{image}|` per pixel, and its norm as a fraction of
+        ||image||.
+    """
     xin = image.to(A.input_dtype(image.real.dtype if image.is_complex() else image.dtype))
     k = kernel_component(A, xin)
     return k.abs(), norm(k) / max(norm(xin), 1e-300)
 
 
 def scan(images: Sequence[torch.Tensor], A: LinearOperator, top: int = 5) -> list[dict]:
-    """Pairs (i, j) of a set of images ranked by ||A(x_i − x_j)|| / ||x_i − x_j||: the
-    smaller it is, the stronger the certificate (x_i, x_j are hard to tell apart from data)."""
+    r"""Pairs of images ranked by how hard the measurements tell them apart.
+
+    Parameters
+    ----------
+    images : sequence of torch.Tensor
+        Images of A's input shape.
+    A : LinearOperator
+        The forward map.
+    top : int
+        How many pairs to return.
+
+    Returns
+    -------
+    list of dict
+        Pairs (i, j) by :math:`\|A(x_i - x_j)\| / \|x_i - x_j\|`, smallest first: the
+        smaller, the stronger the certificate.
+    """
     if len(images) < 2:
         raise StableReconError("scan needs at least two images.")
     xs = torch.stack([input_image(A, im) for im in images])

@@ -20,11 +20,28 @@ def more_samples(model: Any, x: torch.Tensor,
                  phi: Any = "auto") -> AuditResult:
     """Ψ's error at nested masks of increasing rate, beside Φ's.
 
-    ``model`` must carry its Fourier operator as ``model.A`` (the registry MRI models do): the
-    masks are :func:`~stablerecon.operators.sampling.nested_masks` around the model's own
-    mask (so its trained rate is among them), and the operator is swapped in for each rate.
-    A network trained at one rate can get worse with more samples; the result says whether
-    this one does (``worse_with_more_samples``).
+    The masks are :func:`~stablerecon.operators.sampling.nested_masks` around the model's
+    own mask (so its trained rate is among them), and the operator is swapped in for each
+    rate. A network trained at one rate can get worse with more samples; the result says
+    whether this one does (``worse_with_more_samples``).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Ψ carrying its Fourier operator as ``model.A`` (the registry MRI models do).
+    x : torch.Tensor
+        The true image, shape ``A.in_shape``.
+    rates : sequence of float
+        Sampling rates in (0, 1].
+    seed : int
+        Seed of every random draw.
+    phi : "auto", callable or None
+        Φ beside Ψ: ``"auto"``, the standard method of A's modality; None: no Φ.
+
+    Returns
+    -------
+    AuditResult
+        Per rate: PSNR, SSIM and relative error of Ψ and Φ; ``worse_with_more_samples``.
     """
     module = model.module if hasattr(model, "module") else model
     A0 = getattr(module, "A", None)

@@ -9,6 +9,7 @@ from typing import Any
 import torch
 
 from stablerecon import metrics as quality_metrics  # "metrics" names the result dict here
+from stablerecon import validate
 from stablerecon.audit import common
 from stablerecon.audit.common import (
     Clean,
@@ -42,12 +43,48 @@ def noise(model: Any, A: LinearOperator, x: torch.Tensor, r: torch.Tensor | None
           r_rel: float | None = None, K: Sequence[int] = (1, 20, 100), space: str = "image",
           seed: int = 0, phi: Any = "auto", phi_K: int = 20,
           worst_case: AuditResult | None = None, clean: Clean | None = None) -> AuditResult:
-    """Worst of K random perturbations e with ||e|| = ||r|| (or r_rel·||x||; measurement
-    space: ·||Ax||): the largest output change ||Ψ(A(x+e)) − Ψ(Ax)||/||Ψ(Ax)|| among the first
-    K of max(K) Gaussian draws, for each K. Φ is evaluated on the first ``phi_K`` draws (a
-    solve each). With ``worst_case`` (an instability result) r is its largest perturbation and
-    the result states the ratio worst-case / worst-random, for Ψ and (over Φ's draws) for Φ
-    under the same r."""
+    r"""Worst of K random perturbations against the worst case, for Ψ and Φ.
+
+    Draws Gaussian e with ||e|| = ||r|| (or ``r_rel``·||x||; measurement space: ·||Ax||)
+    and reports, for each K, the largest output change
+    :math:`\max_{k \le K} \|\Psi(A(x+e_k)) - \Psi(Ax)\| / \|\Psi(Ax)\|` among the
+    first K of max(K) draws.
+
+    Parameters
+    ----------
+    model : callable or torch.nn.Module
+        Ψ: anything :func:`~stablerecon.audit.as_reconstructor` accepts (a module
+        ``y -> x̂``, a registry name, a card path, a TorchScript file).
+    A : LinearOperator
+        The forward map Ψ is audited on.
+    x : torch.Tensor
+        The true image, shape ``A.in_shape``.
+    r : torch.Tensor, optional
+        A perturbation whose norm the random draws take.
+    r_rel : float, optional
+        The draws' relative size instead of ``r``.
+    K : sequence of int
+        Draw counts to report (the worst of the first K).
+    space : str
+        ``"image"`` or ``"measurement"``.
+    seed : int
+        Seed of every random draw.
+    phi : "auto", callable or None
+        Φ beside Ψ: ``"auto"``, the standard method of A's modality; None: no Φ.
+    phi_K : int
+        How many of the draws Φ is evaluated on (a solve each).
+    worst_case : AuditResult, optional
+        An instability result: r is its largest perturbation, and the result states the
+        ratio worst-case / worst-random for Ψ and (over Φ's draws) for Φ under the same r.
+    clean : Clean, optional
+        Ψ(Ax) and Φ(Ax) already computed (:func:`clean_outputs`), not solved again.
+
+    Returns
+    -------
+    AuditResult
+        ``worst_random`` per K for Ψ and Φ, their PSNR lost, and with ``worst_case`` the
+        ratios worst-case / worst-random.
+    """
     psi = as_reconstructor(model)
     phi_r = default_phi(A, phi, x)
     x = input_image(A, x, psi)
@@ -64,8 +101,7 @@ def noise(model: Any, A: LinearOperator, x: torch.Tensor, r: torch.Tensor | None
         radius = r_rel * scale
     else:
         raise StableReconError("give the size of the perturbations: r=, r_rel= or worst_case=.")
-    if not K or min(K) < 1:
-        raise StableReconError(f"K must be positive counts, got {K}.")
+    K = validate.numbers_list("K (random draws)", K, low=1, low_closed=True, integer=True)
     shape = tuple(y0.shape) if space == "measurement" else tuple(x.shape)
     dtype = y0.dtype if space == "measurement" else x.dtype
     gen = generator(seed, x.device)

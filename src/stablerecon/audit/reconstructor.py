@@ -22,8 +22,17 @@ from stablerecon.operators.base import LinearOperator
 
 
 class Reconstructor(torch.nn.Module):
-    """A wrapped reconstructor: ``recon(y)``; ``differentiable`` says whether gradient attacks
-    apply; ``name`` is what reports call it."""
+    """A wrapped reconstructor: ``recon(y) -> x̂``, its output checked to be a tensor.
+
+    Parameters
+    ----------
+    fn : callable
+        The reconstruction ``y -> x̂``.
+    name : str
+        What reports call it.
+    differentiable : bool
+        Whether gradient attacks apply.
+    """
 
     def __init__(self, fn: Callable[[torch.Tensor], torch.Tensor], name: str,
                  differentiable: bool):
@@ -43,7 +52,24 @@ class Reconstructor(torch.nn.Module):
 
 
 def as_reconstructor(model: Any, physics: Any = None, name: str | None = None) -> Reconstructor:
-    """Wrap ``model`` (see the module docstring) as a :class:`Reconstructor`."""
+    """Wrap ``model`` (see the module docstring) as a :class:`Reconstructor`.
+
+    Parameters
+    ----------
+    model : object
+        A registry name, a card .json, an ``nn.Module`` or callable, a TorchScript file,
+        ``"python:module:fn"``, or a Reconstructor (returned as it is). A TorchScript file
+        or a python:module:fn runs that code: load only models whose source you trust.
+    physics : object, optional
+        A deepinv-style physics: the model is then called as ``model(y, physics)``.
+    name : str, optional
+        What reports call it (default: from the model).
+
+    Returns
+    -------
+    Reconstructor
+        The wrapped model.
+    """
     if isinstance(model, Reconstructor):
         return model
     if isinstance(model, (str, Path)):
@@ -85,8 +111,21 @@ def as_reconstructor(model: Any, physics: Any = None, name: str | None = None) -
 
 
 def model_operator(recon: Reconstructor, operator: str | None = None) -> LinearOperator:
-    """The operator A to audit ``recon`` on: the registry model ``operator``'s when given,
-    else the one the model carries (``model.operator``, as every stablerecon network does)."""
+    """The operator A to audit ``recon`` on.
+
+    Parameters
+    ----------
+    recon : Reconstructor
+        The wrapped model.
+    operator : str, optional
+        A registry model whose operator to use (default: the one the model carries,
+        ``model.operator``, as every stablerecon network does).
+
+    Returns
+    -------
+    LinearOperator
+        The operator.
+    """
     from stablerecon.nets.registry import available, operator_for
 
     if operator:
@@ -122,8 +161,23 @@ class PhysicsOperator(LinearOperator):
 
 
 def from_physics(physics: Any, in_shape: tuple[int, ...], check: bool = True) -> PhysicsOperator:
-    """Wrap a deepinv-style physics; with ``check`` its adjoint is tested (a wrong A_adjoint
-    is named rather than silently breaking every audit)."""
+    """Wrap a deepinv-style physics (methods ``A`` and ``A_adjoint``) as a LinearOperator.
+
+    Parameters
+    ----------
+    physics : object
+        The physics.
+    in_shape : tuple of int
+        The image shape (the output shape is found by applying ``A`` to zeros).
+    check : bool
+        Test the adjoint (a wrong A_adjoint is named rather than silently breaking every
+        audit).
+
+    Returns
+    -------
+    LinearOperator
+        The wrapped operator.
+    """
     op = PhysicsOperator(physics, tuple(in_shape))
     if check:
         op.check_adjoint()

@@ -13,7 +13,21 @@ import torch
 
 @dataclass
 class Figure:
-    """A grid of images: ``rows`` of tensors with matching ``titles``; saved as ``name``.png."""
+    """A grid of images, saved as ``name``.png.
+
+    Attributes
+    ----------
+    name : str
+        File stem.
+    rows : list of list of torch.Tensor
+        The images, row by row.
+    titles : list of list of str
+        A title per image.
+    suptitle : str
+        The figure's title.
+    vrange : (float, float) or None
+        Display range (None: each image its own).
+    """
 
     name: str
     rows: list[list[torch.Tensor]]
@@ -24,7 +38,19 @@ class Figure:
 
 @dataclass
 class Plot:
-    """Curves against one x axis: ``series`` name → y values; saved as ``name``.png."""
+    """Curves against one x axis, saved as ``name``.png.
+
+    Attributes
+    ----------
+    name : str
+        File stem.
+    x : list of float
+        The x values.
+    series : dict of str to list of float
+        Curve name -> y values.
+    xlabel, ylabel, title : str
+        Labels.
+    """
 
     name: str
     x: list[float]
@@ -36,8 +62,25 @@ class Plot:
 
 @dataclass
 class AuditResult:
-    """What an audit found: ``metrics`` (JSON-ready numbers), ``images`` (named tensors),
-    ``figures`` (in the lecture's layout), the ``seed`` used, and notes."""
+    """What an audit found, as plain data (:mod:`stablerecon.report` draws and saves it).
+
+    Attributes
+    ----------
+    audit : str
+        The test's name.
+    metrics : dict
+        JSON-ready numbers.
+    images : dict of str to torch.Tensor
+        Named tensors (perturbations, reconstructions).
+    figures : list of Figure
+        In the lecture's layout.
+    plots : list of Plot
+        Curves.
+    seed : int
+        The seed used.
+    notes : list of str
+        What a reader must know (a weaker search, an unconverged Φ).
+    """
 
     audit: str
     metrics: dict[str, Any]
@@ -49,7 +92,18 @@ class AuditResult:
 
     def save(self, directory: str | Path) -> list[Path]:
         """Write ``<audit>.json`` and one PNG per figure into ``directory`` (atomically), by
-        :func:`stablerecon.report.audit.save_result`."""
+        :func:`stablerecon.report.audit.save_result`.
+
+        Parameters
+        ----------
+        directory : str or Path
+            The output folder.
+
+        Returns
+        -------
+        list of Path
+            The files written.
+        """
         from stablerecon.report.audit import save_result
 
         return save_result(self, directory)

@@ -15,10 +15,10 @@ from typing import Any
 
 import torch
 
+from stablerecon import validate
 from stablerecon.audit.accuracy import accuracy
 from stablerecon.audit.common import (
     Clean,
-    check_sizes,
     clean_outputs,
     default_phi,
     input_image,
@@ -38,7 +38,23 @@ TESTS = ("instability", "noise", "curve", "more_samples", "accuracy", "kernel")
 
 
 def check_tests(tests: Sequence[str]) -> list[str]:
-    """The test names, each once, in the order given; an unknown name or none is refused."""
+    """The test names, each once, in the order given.
+
+    Parameters
+    ----------
+    tests : sequence of str
+        Names from :data:`TESTS`.
+
+    Returns
+    -------
+    list of str
+        The names.
+
+    Raises
+    ------
+    StableReconError
+        For an unknown name, or none.
+    """
     chosen = list(dict.fromkeys(tests))
     unknown = [t for t in chosen if t not in TESTS]
     if unknown or not chosen:
@@ -56,20 +72,49 @@ def run(model: Any, A: LinearOperator, x: torch.Tensor,
         done: dict[str, AuditResult] | None = None,
         on_result: Callable[[str, AuditResult], None] | None = None
         ) -> dict[str, AuditResult]:
-    """Run ``tests`` on Ψ = ``model`` at x beside Φ (``phi="auto"``: the standard method of
-    A's modality, with ``phi_options`` such as ``tol`` and ``max_iter``; None: no Φ).
+    """Run ``tests`` on Ψ = ``model`` at x beside Φ, with Ψ(Ax) and Φ(Ax) computed once.
 
-    ``radii`` are the perturbation sizes ||r||/||x|| of the instability and noise tests and
-    ``steps`` the ascent steps of each worst-case search (the robustness curve uses a third
-    of them); ``options`` adds keyword arguments per test, e.g. ``{"noise": {"K": (1, 20)}}``;
-    ``clean`` (from :func:`~stablerecon.audit.common.clean_outputs` with the same Φ) saves
-    the unperturbed solve when the caller has it already. Tests in ``done`` (results of an
-    earlier run with the same settings) are taken as they are, not run again (the noise test
-    compares with a done instability test); ``on_result(name, result)`` is called as each
-    test that runs finishes.
+    Parameters
+    ----------
+    model : callable or torch.nn.Module
+        Ψ: anything :func:`~stablerecon.audit.as_reconstructor` accepts (a module
+        ``y -> x̂``, a registry name, a card path, a TorchScript file).
+    A : LinearOperator
+        The forward map Ψ is audited on.
+    x : torch.Tensor
+        The true image, shape ``A.in_shape``.
+    tests : sequence of str
+        From :data:`TESTS`: ``instability``, ``noise``, ``curve``, ``more_samples``,
+        ``accuracy``, ``kernel``.
+    radii : sequence of float
+        Perturbation sizes ||r||/||x|| of the instability and noise tests.
+    steps : int
+        Ascent steps of each worst-case search (the robustness curve uses a third).
+    seed : int
+        Seed of every random draw.
+    phi : "auto", callable or None
+        Φ beside Ψ: ``"auto"``, the standard method of A's modality; None: no Φ.
+    phi_options : dict, optional
+        Options of the automatic Φ, such as ``tol`` and ``max_iter``.
+    options : dict, optional
+        Keyword arguments per test, e.g. ``{"noise": {"K": (1, 20)}}``.
+    progress : bool
+        Show progress bars.
+    clean : Clean, optional
+        Ψ(Ax) and Φ(Ax) already computed (:func:`clean_outputs`), not solved again.
+    done : dict, optional
+        Results of an earlier run with the same settings, taken as they are (the noise
+        test compares with a done instability test).
+    on_result : callable, optional
+        ``on_result(name, result)`` as each test that runs finishes.
+
+    Returns
+    -------
+    dict of str to AuditResult
+        One result per test, in the order given.
     """
     chosen = check_tests(tests)
-    radii = check_sizes(radii, "radii (||r||/||x||)")
+    radii = validate.numbers_list("radii (||r||/||x||)", radii, low=0)
     options = {k: dict(v) for k, v in (options or {}).items()}
     bad = sorted(set(options) - set(TESTS))
     if bad:

@@ -40,6 +40,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from stablerecon import validate
 from stablerecon.errors import StableReconError
 
 TEMPLATE = "datasets/data/mni_icbm152_t1_tal_nlin_sym_09a_converted.nii.gz"
@@ -113,18 +114,37 @@ def _square(sl: np.ndarray, size: int) -> np.ndarray:
 def brain_slices(size: int = 128, split: str = "test", orientation: str = "axial",
                  dtype: torch.dtype = torch.float32,
                  device: str | torch.device = "cpu") -> torch.Tensor:
-    """Slices of the MNI152 T1 template, ``(count, size, size)``, each scaled to max 1.
+    """Slices of the MNI152 T1 template, each scaled to max 1.
 
-    ``split="test"`` gives the held-out block (10 slices; axial 95–104), ``"train"`` every
-    slice of the brain that is at least :data:`GUARD` + 1 slices away from it (see the
-    module docstring). Deterministic: no randomness.
+    Deterministic: no randomness. ``split="test"`` gives the held-out block (10 slices;
+    axial 95–104), ``"train"`` every slice of the brain that is at least :data:`GUARD` + 1
+    slices away from it (see the module docstring).
 
+    Parameters
+    ----------
+    size : int
+        Side in pixels (≥ 8); each slice is zero-padded to a square and resized.
+    split : str
+        ``"test"`` or ``"train"``.
+    orientation : str
+        ``"axial"``, ``"coronal"`` or ``"sagittal"``.
+    dtype : torch.dtype
+        The result's dtype.
+    device : str or torch.device
+        Where the result lives.
+
+    Returns
+    -------
+    torch.Tensor
+        Shape (count, size, size).
+
+    Examples
+    --------
     >>> x = brain_slices(64, "test")
     >>> tuple(x.shape), float(x.max())
     ((10, 64, 64), 1.0)
     """
-    if not isinstance(size, int) or size < 8:
-        raise StableReconError(f"brain_slices: size must be an integer ≥ 8, got {size!r}.")
+    validate.number("brain_slices size", size, low=8, low_closed=True, integer=True)
     idx = split_indices(split, orientation)
     vol = _volume()
     out = np.stack([_square(_slice(vol, AXES[orientation], k), size) for k in idx])

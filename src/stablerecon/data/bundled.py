@@ -57,6 +57,13 @@ def _sources() -> dict[str, Callable[[], tuple[np.ndarray, str] | Path]]:
 def available() -> list[str]:
     """Names of the images :func:`load` can return on this installation.
 
+    Returns
+    -------
+    list of str
+        Sorted names (scikit-image, pydicom and nibabel test images that are installed).
+
+    Examples
+    --------
     >>> "camera" in available() and "mr_small" in available()
     True
     """
@@ -69,8 +76,26 @@ def load(
     normalisation: str = "max",
     dtype: torch.dtype = torch.float32,
 ) -> Image:
-    """Load a bundled image by name (see :func:`available`), grey, optionally resized.
+    """Load a bundled image by name, grey, optionally resized.
 
+    Parameters
+    ----------
+    name : str
+        One of :func:`available`.
+    size : int or (int, int), optional
+        Resize to size × size (or (H, W)), anti-aliased.
+    normalisation : str
+        As in :func:`~stablerecon.data.normalise`.
+    dtype : torch.dtype
+        Real dtype of the result.
+
+    Returns
+    -------
+    Image
+        The image and its record.
+
+    Examples
+    --------
     >>> load("camera", size=64).x.shape
     torch.Size([64, 64])
     """

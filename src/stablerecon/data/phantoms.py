@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from stablerecon import validate
 from stablerecon.errors import StableReconError
 
 # Modified Shepp–Logan (Toft, 1996): intensity, semi-axes a, b, centre x0, y0, angle (deg),
@@ -33,8 +34,7 @@ def ellipses_image(size: int, params: np.ndarray, supersample: int = 2) -> np.nd
     with the stripe texture intensity·(1 + cos(2π⟨u, p⟩/period + phase))/2 instead of a
     constant. Each pixel is the mean over ``supersample²`` sub-pixel points (anti-aliasing).
     """
-    if size < 2:
-        raise StableReconError(f"phantom size must be >= 2, got {size}.")
+    validate.number("phantom size", size, low=2, low_closed=True, integer=True)
     n = size * supersample
     coords = (np.arange(n) + 0.5) / n * 2.0 - 1.0
     x = coords[None, :]
@@ -61,9 +61,24 @@ def ellipses_image(size: int, params: np.ndarray, supersample: int = 2) -> np.nd
 
 def shepp_logan(size: int = 256, dtype: torch.dtype = torch.float32,
                 device: str | torch.device = "cpu") -> torch.Tensor:
-    """Modified Shepp–Logan phantom (Toft 1996), values in [0, 1], shape (size, size), on
-    ``device``.
+    """Modified Shepp–Logan phantom (Toft 1996), values in [0, 1].
 
+    Parameters
+    ----------
+    size : int
+        Side in pixels.
+    dtype : torch.dtype
+        The result's dtype.
+    device : str or torch.device
+        Where the result lives.
+
+    Returns
+    -------
+    torch.Tensor
+        Shape (size, size).
+
+    Examples
+    --------
     >>> x = shepp_logan(64)
     >>> x.shape, float(x.max()) <= 1.0
     (torch.Size([64, 64]), True)
@@ -84,15 +99,37 @@ def random_ellipses(
     """Random ellipse phantoms, the FBPConvNet training recipe (Jin et al., 2017).
 
     Each image has a random number (3..``max_ellipses``) of ellipses with random centre,
-    semi-axes, angle and intensity (positive or negative), inside the inscribed circle;
-    the image is clipped below at 0 and scaled to max 1. Returns ``(count, size, size)`` on
-    ``device`` (drawn with numpy: the same images on every device).
-    With ``texture`` > 0 each inner ellipse is, with that probability, filled with fine
-    stripes (period 2.5–6 pixels, random direction and phase) instead of a constant: detail
-    that lives mostly at the high frequencies a variable-density mask samples sparsely.
+    semi-axes, angle and intensity (positive or negative), inside the inscribed circle; the
+    image is clipped below at 0 and scaled to max 1. Drawn with numpy: the same images on
+    every device.
+
+    Parameters
+    ----------
+    size : int
+        Side in pixels.
+    count : int
+        Number of images.
+    seed : int
+        Seed of the draw.
+    max_ellipses : int
+        Most ellipses per image.
+    dtype : torch.dtype
+        The result's dtype.
+    texture : float
+        Probability that an inner ellipse is filled with fine stripes (period 2.5–6
+        pixels, random direction and phase) instead of a constant: detail that lives mostly
+        at the high frequencies a variable-density mask samples sparsely.
+    device : str or torch.device
+        Where the result lives.
+
+    Returns
+    -------
+    torch.Tensor
+        Shape (count, size, size).
     """
-    if not 0.0 <= texture <= 1.0:
-        raise StableReconError(f"texture is a probability in [0, 1], got {texture}.")
+    validate.number("texture", texture, low=0, high=1, low_closed=True, hint="a probability")
+    validate.number("count", count, low=1, low_closed=True, integer=True)
+    validate.number("max_ellipses", max_ellipses, low=3, low_closed=True, integer=True)
     rng = np.random.default_rng(seed)
     out = np.empty((count, size, size))
     for k in range(count):
@@ -130,6 +167,28 @@ def sparse_vector(
 ) -> torch.Tensor:
     """A random s-sparse vector in R^n (or C^n): support uniform, values standard normal.
 
+    Parameters
+    ----------
+    n : int
+        Length.
+    sparsity : int
+        s, the number of non-zeros (0..n).
+    seed : int
+        Seed of the draw.
+    complex : bool
+        Complex values (real and imaginary parts standard normal).
+    dtype : torch.dtype
+        The real result's dtype.
+    device : str or torch.device
+        Where the result lives.
+
+    Returns
+    -------
+    torch.Tensor
+        Shape (n,).
+
+    Examples
+    --------
     >>> int((sparse_vector(100, 5, seed=1) != 0).sum())
     5
     """

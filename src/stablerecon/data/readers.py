@@ -21,9 +21,17 @@ NORMALISATIONS = ("max", "minmax", "none")
 
 @dataclass
 class Image:
-    """An image with where it came from and how its values were scaled.
+    """An image with where it came from and how its values were scaled:
+    ``x = (raw - offset) / scale``.
 
-    ``x`` = (raw - offset) / scale; ``normalisation`` records method, offset and scale.
+    Attributes
+    ----------
+    x : torch.Tensor
+        The 2-D image.
+    source : str
+        Where it came from (file, package).
+    normalisation : dict
+        Method, offset and scale.
     """
 
     x: torch.Tensor
@@ -32,8 +40,21 @@ class Image:
 
 
 def normalise(raw: np.ndarray, method: str = "max") -> tuple[np.ndarray, dict[str, Any]]:
-    """Scale an array explicitly: ``"max"`` divides by max |raw|, ``"minmax"`` maps to
-    [0, 1], ``"none"`` leaves values as they are. Returns the array and the record."""
+    """Scale an array explicitly, and say how.
+
+    Parameters
+    ----------
+    raw : numpy.ndarray
+        The values (finite).
+    method : str
+        ``"max"`` divides by max |raw|, ``"minmax"`` maps to [0, 1] (real images),
+        ``"none"`` leaves values as they are.
+
+    Returns
+    -------
+    tuple of (numpy.ndarray, dict)
+        The scaled array, and the record (method, offset, scale).
+    """
     if method not in NORMALISATIONS:
         raise StableReconError(
             f"unknown normalisation {method!r}; choose one of {', '.join(NORMALISATIONS)}."
@@ -157,12 +178,27 @@ def read_image(
 
     Parameters
     ----------
-    path : file path (.png .tif .tiff .jpg .npy .dcm .nii .nii.gz .h5 .hdf5)
-    normalisation : ``"max"`` (default), ``"minmax"`` or ``"none"`` (see :func:`normalise`)
-    slice_index : for volumes, the slice along the first axis (NIfTI: the last axis);
-        default the middle one
-    key : HDF5 dataset name (default: reconstruction_rss, reconstruction_esc, kspace)
-    dtype : real dtype of the result (complex data gets the matching complex dtype)
+    path : str or Path
+        A .png .tif .tiff .jpg .npy .dcm .nii .nii.gz .h5 or .hdf5 file.
+    normalisation : str
+        ``"max"`` (default), ``"minmax"`` or ``"none"`` (see :func:`normalise`).
+    slice_index : int, optional
+        For volumes, the slice along the first axis (NIfTI: the last axis); default the
+        middle one.
+    key : str, optional
+        HDF5 dataset name (default: reconstruction_rss, reconstruction_esc, kspace).
+    dtype : torch.dtype
+        Real dtype of the result (complex data gets the matching complex dtype).
+
+    Returns
+    -------
+    Image
+        The image and its record.
+
+    Raises
+    ------
+    StableReconError
+        For a missing, unreadable, empty, non-numeric or non-finite file, naming the fix.
     """
     path = Path(path)
     if not path.exists():

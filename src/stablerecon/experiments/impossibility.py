@@ -32,14 +32,14 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.fft
 import torch
 
-from stablerecon.errors import StableReconError
+from stablerecon import validate
 from stablerecon.nets.firenet import FIRENET
 from stablerecon.nets.lista import LISTA
 from stablerecon.operators.matrix import Matrix
@@ -150,17 +150,25 @@ def firenet_for(inst: Instance, restarts: int = 40, inner: int = 50) -> FIRENET:
 
 def run(ns: Sequence[int] = (10, 20, 30), Ks: Sequence[int] = (1, 3, 6), samples: int = 8000,
         epochs: int = 100, layers: int = 10, seed: int = 0,
-        progress: Callable[[str], None] | None = None) -> list[dict]:
-    """All (n, K): rows with the distances of LISTA and FIRENET to the true minimiser."""
-    if samples < 1 or epochs < 1 or layers < 1:
-        raise StableReconError(f"samples, epochs and layers must be ≥ 1, got {samples}, "
-                               f"{epochs}, {layers}.")
-    if not ns or not Ks or any(n < 1 for n in ns) or any(k < 0 for k in Ks):
-        raise StableReconError(f"ns must be integers ≥ 1 and Ks integers ≥ 0 (both non-empty), "
-                               f"got {list(ns)} and {list(Ks)}.")
-    rows = []
+        progress: Callable[[str], None] | None = None,
+        done: Mapping[str, list[dict]] | None = None,
+        on_cell: Callable[[str, list[dict]], None] | None = None) -> list[dict]:
+    """All (n, K): rows with the distances of LISTA and FIRENET to the true minimiser.
+
+    Each (n, K) is one cell, named ``f"K={K},n={n}"`` and seeded by ``seed`` alone: cells in
+    ``done`` are taken as they are (a resumed run), and ``on_cell(name, rows)`` is called as
+    each new cell finishes."""
+    for name, value in (("samples", samples), ("epochs", epochs), ("layers", layers)):
+        validate.number(name, value, low=1, low_closed=True, integer=True)
+    validate.numbers_list("ns", ns, low=1, low_closed=True, integer=True)
+    validate.numbers_list("Ks", Ks, low=0, low_closed=True, integer=True)
+    rows: list[dict] = []
     for K in Ks:
         for n in ns:
+            cell = f"K={K},n={n}"
+            if done and cell in done:
+                rows += done[cell]
+                continue
             train = construct(K, n, j=2, samples=samples, seed=seed)
             test = construct(K, n, j=2)  # (A_n, y_n): what the methods see
             truth = construct(K, n, j=1)  # (A, y): the exact problem
@@ -185,4 +193,6 @@ def run(ns: Sequence[int] = (10, 20, 30), Ks: Sequence[int] = (1, 3, 6), samples
                 "x_true": x_true.tolist(), "x_n": test.x[:, 0].tolist(),
                 "x_lista": x_lista.tolist(), "x_firenet": x_fire.tolist(),
             })
+            if on_cell:
+                on_cell(cell, rows[-1:])
     return rows

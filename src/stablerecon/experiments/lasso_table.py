@@ -29,13 +29,13 @@ import math
 import multiprocessing as mp_proc
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import mpmath
 import numpy as np
 
-from stablerecon.errors import StableReconError
+from stablerecon import validate
 
 M, N, LAM = 3, 2, 0.1
 DEFAULT_DELTAS = (2.0**-1, 2.0**-7, 2.0**-15, 2.0**-20, 2.0**-24, 2.0**-26, 2.0**-28, 2.0**-30)
@@ -263,18 +263,26 @@ def _run_capped(name: str, b, y, cap: float):
 
 
 def run(deltas: Sequence[float] = DEFAULT_DELTAS, time_cap: float = 60.0,
-        progress: Callable[[str], None] | None = None) -> list[dict]:
-    """All solvers on all δ: rows with delta, solver, x, error, runtime_s, warned, certified."""
-    if not deltas or any(not 0 < d < 1 for d in deltas):
-        raise StableReconError(f"deltas must lie in (0, 1) (the lasso's δ), got {list(deltas)}.")
-    if not time_cap > 0:
-        raise StableReconError(f"time_cap must be a positive number of seconds, got {time_cap}.")
+        progress: Callable[[str], None] | None = None,
+        done: Mapping[str, list[dict]] | None = None,
+        on_cell: Callable[[str, list[dict]], None] | None = None) -> list[dict]:
+    """All solvers on all δ: rows with delta, solver, x, error, runtime_s, warned, certified.
+
+    Each δ is one cell, named ``f"delta={δ!r}"``: cells in ``done`` are taken as they are
+    (a resumed run), and ``on_cell(name, rows)`` is called as each new cell finishes."""
+    validate.numbers_list("deltas (the lasso's δ)", deltas, low=0, high=1, high_closed=False)
+    validate.number("time_cap", time_cap, low=0, hint="seconds per solver run")
     try:  # imported once here so that the timed child processes do not pay for it
         import sklearn.linear_model  # noqa: F401
     except ImportError:
         pass
-    rows = []
+    rows: list[dict] = []
     for delta in deltas:
+        cell = f"delta={delta!r}"
+        if done and cell in done:
+            rows += done[cell]
+            continue
+        first = len(rows)
         x_star = exact_minimiser(delta)
         b, y = problem_matrix(delta, FLOAT)
         for name in [*solvers(), CERTIFIED]:
@@ -299,4 +307,6 @@ def run(deltas: Sequence[float] = DEFAULT_DELTAS, time_cap: float = 60.0,
                     row["note"] = ("certifies the objective gap (1e-12 relative), which does "
                                    "not bound ||x - x*|| when the problem is ill-conditioned")
             rows.append(row)
+        if on_cell:
+            on_cell(cell, rows[first:])
     return rows

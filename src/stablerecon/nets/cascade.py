@@ -11,13 +11,25 @@ from stablerecon.operators.base import LinearOperator
 
 
 class DeepCascade(OperatorNet):
-    r"""x₀ = A*y; for each cascade c: :math:`z = x + \mathrm{CNN}_c(x)` (residual, 5 conv
-    layers), then data consistency :math:`x = z + s_c A^*(y - Az)`.
+    r"""Deep cascade of CNNs with data consistency (Schlemper et al., IEEE TMI 2018).
 
-    With :math:`AA^* = I` (subsampled unitary Fourier) and :math:`s_c = 1` the data-consistency
+    x₀ = A*y; for each cascade c: :math:`z = x + \mathrm{CNN}_c(x)` (residual, ``depth``
+    conv layers), then data consistency :math:`x = z + s_c A^*(y - Az)`. With
+    :math:`AA^* = I` (subsampled unitary Fourier) and :math:`s_c = 1` the data-consistency
     layer replaces the sampled k-space values of z by y exactly — Schlemper's noiseless DC;
     :math:`s_c = \mathrm{sigmoid}(\cdot) \in (0, 1)` is learned (his noisy-data variant).
     Complex in and out (two channels inside). y ``(*batch, m)`` → x ``(*batch, H, W)``.
+
+    Parameters
+    ----------
+    A : LinearOperator
+        The subsampled Fourier operator.
+    cascades : int
+        CNN + data-consistency blocks.
+    depth : int
+        Conv layers per CNN.
+    width : int
+        Channels of the hidden layers.
     """
 
     def __init__(self, A: LinearOperator, cascades: int = 5, depth: int = 5, width: int = 32):

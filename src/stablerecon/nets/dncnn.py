@@ -10,9 +10,19 @@ from stablerecon.operators.base import LinearOperator
 
 
 class DnCNN(OperatorNet):
-    r"""Residual denoiser :math:`\hat x = y - \varphi(y)`: φ (``depth`` 3×3 conv layers with
-    ReLU) estimates the noise. ``A`` is the identity of the image shape (``operator``).
-    y ``(*batch, H, W)`` → x ``(*batch, H, W)`` real."""
+    r"""Residual denoiser :math:`\hat x = y - \varphi(y)` (Zhang et al., IEEE TIP 2017): φ
+    (``depth`` 3×3 conv layers with ReLU) estimates the noise. y ``(*batch, H, W)`` → x
+    ``(*batch, H, W)`` real.
+
+    Parameters
+    ----------
+    A : LinearOperator
+        The identity of the image shape.
+    depth : int
+        Conv layers.
+    width : int
+        Channels of the hidden layers.
+    """
 
     def __init__(self, A: LinearOperator, depth: int = 10, width: int = 32):
         super().__init__(A)

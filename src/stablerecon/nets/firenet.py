@@ -48,6 +48,7 @@ import warnings
 
 import torch
 
+from stablerecon import validate
 from stablerecon.devices import module_device
 from stablerecon.errors import StableReconError
 from stablerecon.nets.base import OperatorNet
@@ -58,11 +59,25 @@ from stablerecon.prox import project_l2_ball, soft_threshold
 
 def level_weights(W: Wavelet, coefficients: torch.Tensor, threshold: float = 1e-3) -> torch.Tensor:
     r"""Weights per wavelet level :math:`w_j = \sqrt{s / s_j}` from the sparsity of example
-    coefficients (an image's Wx): :math:`s_j` counts coefficients of level j above
-    ``threshold``·max|c|, :math:`s = \sum_j s_j`. A level with few significant coefficients
-    gets a large weight (usually the small coarse levels, which a variable-density mask
-    samples fully), as in the FIRENET paper's weighted l1 norm.
-    Returns an (H, W) weight map for :class:`FIRENET` ``weights``.
+    coefficients, as in the FIRENET paper's weighted l1 norm.
+
+    :math:`s_j` counts coefficients of level j above ``threshold``·max|c|,
+    :math:`s = \sum_j s_j`. A level with few significant coefficients gets a large weight
+    (usually the small coarse levels, which a variable-density mask samples fully).
+
+    Parameters
+    ----------
+    W : Wavelet
+        The transform (its :meth:`~stablerecon.operators.Wavelet.level_map`).
+    coefficients : torch.Tensor
+        Example coefficients W x, shape ``(*batch, H, W)``.
+    threshold : float
+        What counts as significant, relative to the largest coefficient.
+
+    Returns
+    -------
+    torch.Tensor
+        An (H, W) float64 weight map for :class:`FIRENET`'s ``weights``.
     """
     levels = W.level_map()
     mag = coefficients.abs().reshape(-1, *W.out_shape).amax(0)
@@ -135,19 +150,17 @@ class FIRENET(OperatorNet):
             raise StableReconError(
                 f"FIRENET needs a unitary W (e.g. sr.operators.Wavelet), got "
                 f"{type(W).__name__}; for TV (Gradient) use sr.solvers.sr_lasso instead.")
-        if not 0.0 < nu < 1.0:
-            raise StableReconError(f"FIRENET: nu (the restart contraction) must be in (0, 1), "
-                                   f"got {nu}.")
-        if not 0.0 < theta < 1.0:
-            raise StableReconError(f"FIRENET: theta = τσ||A||² must be in (0, 1), got {theta}.")
+        validate.number("FIRENET nu (the restart contraction)", nu, low=0, high=1,
+                        high_closed=False)
+        validate.number("FIRENET theta = τσ||A||²", theta, low=0, high=1, high_closed=False)
         #: whether p is still to be chosen by :meth:`calibrate` on the first call
         self.needs_calibration = inner == "auto"
         inner = 20 if self.needs_calibration else inner
-        if not isinstance(inner, int) or restarts < 1 or inner < 1:
-            raise StableReconError(f"FIRENET: restarts and inner must be integers ≥ 1 (inner "
-                                   f"may be 'auto'), got {restarts} and {inner!r}.")
-        if lam <= 0 or delta < 0:
-            raise StableReconError(f"FIRENET: need lam > 0 and delta ≥ 0, got {lam}, {delta}.")
+        validate.number("FIRENET restarts", restarts, low=1, low_closed=True, integer=True)
+        validate.number("FIRENET inner", inner, low=1, low_closed=True, integer=True,
+                        hint="or 'auto'")
+        validate.number("FIRENET lam", lam, low=0)
+        validate.number("FIRENET delta", delta, low=0, low_closed=True)
         if weights is not None:
             weights = torch.as_tensor(weights, device=module_device(A) or "cpu")
             if bool((weights < 0).any()):
@@ -167,7 +180,13 @@ class FIRENET(OperatorNet):
         return self.restarts * self.inner
 
     def steps(self) -> torch.Tensor:
-        """τ_k = σ_k for each restart (τ_kσ_k||A||² ≤ θ by construction)."""
+        """The step sizes τ_k = σ_k of each restart (τ_kσ_k||A||² ≤ θ by construction).
+
+        Returns
+        -------
+        torch.Tensor
+            One step size per restart.
+        """
         logits = self.step_logits.double()
         scale = torch.sigmoid(logits) if logits.requires_grad else torch.ones_like(logits)
         return math.sqrt(self.theta) * scale / self.norm_A
@@ -187,8 +206,24 @@ class FIRENET(OperatorNet):
 
     def inner_block(self, y: torch.Tensor, c0: torch.Tensor, tau: torch.Tensor,
                     inner: int) -> torch.Tensor:
-        """p = ``inner`` Chambolle–Pock layers from (c0, q = 0); returns the mean of the
-        primal iterates."""
+        """``inner`` Chambolle–Pock layers from (c0, q = 0).
+
+        Parameters
+        ----------
+        y : torch.Tensor
+            Measurements, batched.
+        c0 : torch.Tensor
+            The starting coefficients.
+        tau : torch.Tensor
+            This restart's step size.
+        inner : int
+            Layers in the block.
+
+        Returns
+        -------
+        torch.Tensor
+            The mean of the primal iterates (the ergodic average the restart scheme needs).
+        """
         n_out = len(self.A.out_shape)
         thresh = self._threshold(tau)
         c, q = c0, torch.zeros_like(y)
@@ -201,11 +236,27 @@ class FIRENET(OperatorNet):
         return total / inner
 
     def calibrate(self, y: torch.Tensor, tol: float | None = None, max_inner: int = 640) -> int:
-        """Choose p for this problem: the smallest p = inner·2^j (inner = 20 for "auto")
-        whose output on ``y`` agrees with that of 2p to ``tol`` (relative; default 1e-6, or
-        100 machine epsilons of y's precision if larger). A stalled p disagrees with a
-        larger one, since the stall point depends on p. Keeps and returns p; warns (and
-        keeps the largest p tried) when no two depths agree."""
+        """Choose the inner depth p for this problem.
+
+        The smallest p = inner·2^j (inner = 20 for "auto") whose output on ``y`` agrees with
+        that of 2p to ``tol``. A stalled p disagrees with a larger one, since the stall point
+        depends on p. Keeps p; warns (and keeps the largest p tried) when no two depths agree.
+
+        Parameters
+        ----------
+        y : torch.Tensor
+            Representative measurements.
+        tol : float, optional
+            Relative agreement (default 1e-6, or 100 machine epsilons of y's precision if
+            larger).
+        max_inner : int
+            The largest p tried.
+
+        Returns
+        -------
+        int
+            The chosen p.
+        """
         real = y.real.dtype if y.is_complex() else y.dtype
         tol = max(1e-6, 100 * torch.finfo(real).eps) if tol is None else tol
         p = self.inner
@@ -271,7 +322,13 @@ class FIRENET(OperatorNet):
 
     def lipschitz_bound(self) -> float:
         r"""Certified upper bound on :math:`\|\Psi(y) - \Psi(y')\| / \|y - y'\|` for fixed ε₀
-        (see the module docstring for the argument)."""
+        (see the module docstring for the argument).
+
+        Returns
+        -------
+        float
+            The bound.
+        """
         if self.eps0 is None:
             raise StableReconError(
                 "FIRENET.lipschitz_bound needs a fixed eps0 (with eps0=None the weights α_k "

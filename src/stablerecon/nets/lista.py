@@ -80,6 +80,13 @@ class LISTA(OperatorNet):
         return self.raw_theta.numel()
 
     def thresholds(self) -> torch.Tensor:
+        """The learned soft-threshold of each layer (kept positive).
+
+        Returns
+        -------
+        torch.Tensor
+            One threshold per layer.
+        """
         return torch.nn.functional.softplus(self.raw_theta)
 
     def forward(self, y: torch.Tensor) -> torch.Tensor:

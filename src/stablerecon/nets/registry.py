@@ -37,7 +37,13 @@ NETWORKS = {
 
 
 def available() -> list[str]:
-    """Names of the models that ship with the package."""
+    """Names of the models that ship with the package.
+
+    Returns
+    -------
+    list of str
+        Sorted names, each usable with :func:`load`.
+    """
     return sorted(p.stem for p in WEIGHTS_DIR.glob("*.json"))
 
 
@@ -61,7 +67,23 @@ def _card_path(name: str) -> Path:
 
 
 def card(name: str) -> dict[str, Any]:
-    """The card (a dict) of a shipped model, or of a card file (``name`` ending in .json)."""
+    """The card of a shipped model or of a card file.
+
+    Parameters
+    ----------
+    name : str
+        A shipped model's name, or the path of a card .json (``stablerecon train``).
+
+    Returns
+    -------
+    dict
+        The card: network, architecture, operator, weights file, training record.
+
+    Raises
+    ------
+    StableReconError
+        For an unknown name, a missing or damaged card, or a folder.
+    """
     path = _card_path(name)
     try:
         data = json.loads(path.read_text())
@@ -75,13 +97,36 @@ def card(name: str) -> dict[str, Any]:
 
 
 def operator_for(name: str) -> LinearOperator:
-    """Rebuild the operator a shipped model was made (or trained) for."""
+    """Rebuild the operator a shipped model was made (or trained) for.
+
+    Parameters
+    ----------
+    name : str
+        A shipped model's name or a card path.
+
+    Returns
+    -------
+    LinearOperator
+        The operator, on the CPU.
+    """
     return build_operator(card(name)["operator"])
 
 
 def build(model_card: dict[str, Any], A: LinearOperator | None = None) -> torch.nn.Module:
-    """An untrained network from a card (architecture and operator), with ``A`` by default
-    rebuilt from the card."""
+    """An untrained network from a card (architecture and operator).
+
+    Parameters
+    ----------
+    model_card : dict
+        A card (:func:`card`).
+    A : LinearOperator, optional
+        The operator (default: rebuilt from the card).
+
+    Returns
+    -------
+    torch.nn.Module
+        The network, with freshly initialised weights.
+    """
     # "kind" is the key of cards written before 0.1.0 named it "network"
     network = model_card.get("network", model_card.get("kind"))
     if network not in NETWORKS:
@@ -127,9 +172,24 @@ def load_weights(model: torch.nn.Module, path: Path) -> None:
 
 
 def load(name: str, device: str | torch.device = "cpu") -> torch.nn.Module:
-    """A ready-to-run model ``model(y) -> x̂`` (eval mode) on ``device`` (``"auto"``: CUDA
-    when present), operator attached: a shipped one by name, or one trained by
-    ``stablerecon train`` by the path of its card (.json; the weights file sits beside it)."""
+    """A ready-to-run model ``model(y) -> x̂`` (eval mode), operator attached.
+
+    Loading reads tensors only (``weights_only``): a weights file cannot run code, and a
+    card may only name a weights file in its own folder.
+
+    Parameters
+    ----------
+    name : str
+        A shipped model's name, or the path of a card .json written by ``stablerecon
+        train`` (its weights file sits beside it).
+    device : str or torch.device
+        Where to put it (``"auto"``: CUDA when present).
+
+    Returns
+    -------
+    torch.nn.Module
+        The model, with its card as ``model.card``.
+    """
     card_path = _card_path(name)
     model_card = card(name)
     model = build(model_card)

@@ -36,11 +36,31 @@ class FBPConvNet(_ResidualUNet):
     """FBPConvNet (Jin, McCann, Froustey & Unser, IEEE TIP 2017): a multiscale U-Net with
     residual learning applied to the filtered back-projection, x̂ = FBP(y) + U(FBP(y)).
 
-    ``A`` must be a :class:`~stablerecon.operators.Radon` (it provides ``fbp``). Shapes:
-    y ``(*batch, angles, detectors)`` → x ``(*batch, H, W)`` real.
+    Shapes: y ``(*batch, angles, detectors)`` → x ``(*batch, H, W)`` real.
+
+    Parameters
+    ----------
+    A : LinearOperator
+        A :class:`~stablerecon.operators.Radon` (it provides ``fbp``).
+    width : int
+        Channels of the first U-Net level (doubled per level).
+    depth : int
+        U-Net levels.
     """
 
     def initial(self, y: torch.Tensor) -> torch.Tensor:
+        """The network's first estimate x₀ from the measurements.
+
+        Parameters
+        ----------
+        y : torch.Tensor
+            Measurements, batched.
+
+        Returns
+        -------
+        torch.Tensor
+            The filtered back-projection FBP(y).
+        """
         return self.A.fbp(y)
 
 
@@ -49,11 +69,32 @@ class DAGAN(_ResidualUNet):
     the zero-filled image A*y, x̂ = A*y + G(A*y), trained with pixel, frequency and
     adversarial losses (see :mod:`stablerecon.train`). Complex in and out (two channels
     inside). Shapes: y ``(*batch, m)`` → x ``(*batch, H, W)`` complex.
+
+    Parameters
+    ----------
+    A : LinearOperator
+        The subsampled Fourier operator.
+    width : int
+        Channels of the first U-Net level (doubled per level).
+    depth : int
+        U-Net levels.
     """
 
     complex_data = True
 
     def initial(self, y: torch.Tensor) -> torch.Tensor:
+        """The network's first estimate x₀ from the measurements.
+
+        Parameters
+        ----------
+        y : torch.Tensor
+            Measurements, batched.
+
+        Returns
+        -------
+        torch.Tensor
+            The zero-filled image A*y.
+        """
         return self.A.H(y)
 
 

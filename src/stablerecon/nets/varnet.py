@@ -26,13 +26,25 @@ class RBFActivation(nn.Module):
 
 
 class VariationalNetwork(OperatorNet):
-    r"""T unrolled gradient steps on a learned energy,
+    r"""Variational network (Hammernik et al., MRM 2018): T unrolled gradient steps on a learned
+    energy,
 
     .. math:: x_{t+1} = x_t - \alpha_t A^*(Ax_t - y) - K_t^T \phi_t(K_t x_t),
 
     with :math:`K_t` a learned 2→F convolution (real/imag channels), :math:`K_t^T` its
     transpose (the same filters, transposed convolution), :math:`\phi_t` a learned RBF
     activation and :math:`\alpha_t > 0` learned. x₀ = A*y. Complex in and out.
+
+    Parameters
+    ----------
+    A : LinearOperator
+        The subsampled Fourier operator.
+    steps : int
+        T, the unrolled steps.
+    filters : int
+        F, the filters of each :math:`K_t`.
+    kernel : int
+        Their spatial size.
     """
 
     def __init__(self, A: LinearOperator, steps: int = 8, filters: int = 24, kernel: int = 5):

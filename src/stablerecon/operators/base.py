@@ -75,8 +75,14 @@ def sample_norm(x: torch.Tensor, ndim: int) -> torch.Tensor:
 class AdjointCheck:
     """Result of :meth:`LinearOperator.check_adjoint`.
 
-    ``error`` is max over the batch of |<Ax, y> - <x, A*y>| / (||Ax|| ||y||); the check
-    passes when it is at most ``tol``.
+    Attributes
+    ----------
+    error : float
+        Max over the batch of |<Ax, y> - <x, A*y>| / (||Ax|| ||y||).
+    tol : float
+        The check passes when ``error <= tol``.
+    dtype : str
+        The dtype the check ran in.
     """
 
     error: float
@@ -85,6 +91,7 @@ class AdjointCheck:
 
     @property
     def passed(self) -> bool:
+        """Whether the measured mismatch is within ``tol``."""
         return self.error <= self.tol
 
 
@@ -94,6 +101,11 @@ class LinearOperator(torch.nn.Module):
     Subclasses implement :meth:`_forward` and :meth:`_adjoint` on tensors whose trailing
     axes are exactly ``in_shape`` / ``out_shape``; this class validates shapes, dtypes and
     NaNs at the entry point and provides the algebra.
+
+    Parameters
+    ----------
+    in_shape, out_shape : int or sequence of int
+        The trailing axes of an input and of an output.
 
     Examples
     --------
@@ -130,12 +142,34 @@ class LinearOperator(torch.nn.Module):
 
     # -- public API ----------------------------------------------------------------------
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Apply A to ``x`` of shape ``(*batch, *in_shape)``."""
+        """Apply A (also ``A(x)``).
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Shape ``(*batch, *in_shape)``, floating point or complex, finite.
+
+        Returns
+        -------
+        torch.Tensor
+            A x, shape ``(*batch, *out_shape)``.
+        """
         _check_input(self, x, self.in_shape, "forward (A x)")
         return self._forward(x)
 
     def adjoint(self, y: torch.Tensor) -> torch.Tensor:
-        """Apply the adjoint A* to ``y`` of shape ``(*batch, *out_shape)``."""
+        """Apply the adjoint A* (also ``A.H(y)``).
+
+        Parameters
+        ----------
+        y : torch.Tensor
+            Shape ``(*batch, *out_shape)``.
+
+        Returns
+        -------
+        torch.Tensor
+            A* y, shape ``(*batch, *in_shape)``.
+        """
         _check_input(self, y, self.out_shape, "adjoint (A* y)")
         return self._adjoint(y)
 
@@ -157,15 +191,48 @@ class LinearOperator(torch.nn.Module):
     __mul__ = __rmul__
 
     def normal(self, x: torch.Tensor) -> torch.Tensor:
-        """A*A x."""
+        """The normal operator applied to x.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Shape ``(*batch, *in_shape)``.
+
+        Returns
+        -------
+        torch.Tensor
+            A*A x.
+        """
         return self.adjoint(self.forward(x))
 
     def input_dtype(self, dtype: torch.dtype = torch.float32) -> torch.dtype:
-        """The dtype a test vector for the input space should have."""
+        """The dtype a vector of the input space should have.
+
+        Parameters
+        ----------
+        dtype : torch.dtype
+            The precision wanted.
+
+        Returns
+        -------
+        torch.dtype
+            That precision, complex where the operator needs complex input.
+        """
         return dtype
 
     def output_dtype(self, dtype: torch.dtype = torch.float32) -> torch.dtype:
-        """The dtype of A x for an input of ``dtype``."""
+        """The dtype of A x for an input of ``dtype``.
+
+        Parameters
+        ----------
+        dtype : torch.dtype
+            The input's dtype.
+
+        Returns
+        -------
+        torch.dtype
+            The output's dtype.
+        """
         return complex_dtype(dtype) if self.complex_output else dtype
 
     def norm(
@@ -177,10 +244,26 @@ class LinearOperator(torch.nn.Module):
     ) -> float:
         """Operator norm ||A|| (largest singular value) by power iteration on A*A.
 
-        The estimate converges from below; solvers multiply it by a small safety factor
-        where they need an upper bound. The result is cached per argument set. Operators
-        whose norm is known exactly (unitary transforms, subsampled unitary maps) override
-        this method and return the exact value.
+        The estimate converges from below; solvers multiply it by a small safety factor where
+        they need an upper bound. The result is cached per argument set. Operators whose norm
+        is known exactly (unitary transforms, subsampled unitary maps) override this method and
+        return the exact value.
+
+        Parameters
+        ----------
+        max_iter : int
+            Power iterations.
+        tol : float
+            Stop when the estimate changes less than this, relatively.
+        seed : int
+            Seed of the start vector (drawn on the CPU: the same on every device).
+        dtype : torch.dtype
+            Precision of the iteration.
+
+        Returns
+        -------
+        float
+            ||A||.
         """
         key = f"{max_iter}-{tol}-{seed}-{dtype}"
         if key in self._norm_cache:
@@ -210,10 +293,26 @@ class LinearOperator(torch.nn.Module):
         tol: float | None = None,
         raise_on_fail: bool = True,
     ) -> AdjointCheck:
-        """Test |<Ax, y> - <x, A*y>| <= tol * ||Ax|| * ||y|| on random x, y.
+        r"""Test :math:`|\langle Ax, y\rangle - \langle x, A^*y\rangle| \le
+        \mathrm{tol}\,\|Ax\|\,\|y\|` on random x, y.
 
-        ``tol`` defaults to 1e-5 in single and 1e-12 in double precision. Raises
-        :class:`StableReconError` on failure unless ``raise_on_fail`` is False.
+        Parameters
+        ----------
+        dtype : torch.dtype
+            Precision of the test.
+        batch : int
+            Random pairs tested.
+        seed : int
+            Seed of the draws.
+        tol : float, optional
+            Allowed mismatch (default 1e-5 in single and 1e-12 in double precision).
+        raise_on_fail : bool
+            Raise :class:`StableReconError` (naming the mismatch) when the check fails.
+
+        Returns
+        -------
+        AdjointCheck
+            The measured mismatch and the verdict.
         """
         if tol is None:
             tol = 1e-12 if real_dtype(dtype) == torch.float64 else 1e-5
@@ -412,6 +511,13 @@ class RealInput(LinearOperator):
     upper bound (restricting the domain cannot increase it; equal for a Fourier mask that
     samples the zero frequency).
 
+    Parameters
+    ----------
+    op : LinearOperator
+        The operator A to restrict.
+
+    Examples
+    --------
     >>> import torch, stablerecon as sr
     >>> mask = sr.operators.sampling.uniform((8, 8), rate=0.5, seed=0)
     >>> R = sr.operators.RealInput(sr.operators.SubsampledFourier((8, 8), mask))
@@ -428,9 +534,33 @@ class RealInput(LinearOperator):
         self.complex_output = op.complex_output
 
     def input_dtype(self, dtype: torch.dtype = torch.float32) -> torch.dtype:
+        """The real dtype of the requested precision.
+
+        Parameters
+        ----------
+        dtype : torch.dtype
+            The precision wanted.
+
+        Returns
+        -------
+        torch.dtype
+            The real dtype.
+        """
         return real_dtype(dtype)
 
     def output_dtype(self, dtype: torch.dtype = torch.float32) -> torch.dtype:
+        """The dtype of A x for an input of ``dtype`` (that of the wrapped operator).
+
+        Parameters
+        ----------
+        dtype : torch.dtype
+            The input's dtype.
+
+        Returns
+        -------
+        torch.dtype
+            The output's dtype.
+        """
         return self.op.output_dtype(dtype)
 
     def _forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -441,9 +571,33 @@ class RealInput(LinearOperator):
         return out.real if out.is_complex() else out
 
     def norm(self, *args, **kwargs) -> float:
+        """A's norm: an upper bound for the restriction (equal for a Fourier mask that samples
+        the zero frequency).
+
+        Parameters
+        ----------
+        *args, **kwargs
+            As in :meth:`LinearOperator.norm`.
+
+        Returns
+        -------
+        float
+            ||A||.
+        """
         return self.op.norm(*args, **kwargs)
 
 
 def stack(ops: Sequence[LinearOperator]) -> Stacked:
-    """Vertical stacking [A_1; A_2; ...] of operators with one input shape."""
+    """Vertical stacking [A_1; A_2; ...] of operators with one input shape.
+
+    Parameters
+    ----------
+    ops : sequence of LinearOperator
+        The blocks, all with the same ``in_shape``.
+
+    Returns
+    -------
+    LinearOperator
+        x -> (A_1 x, A_2 x, ...) flattened and concatenated; its adjoint sums the blocks'.
+    """
     return Stacked(ops)

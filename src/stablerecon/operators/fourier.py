@@ -87,6 +87,18 @@ class SubsampledFourier(LinearOperator):
         return self.out_shape[0] / (self.in_shape[0] * self.in_shape[1])
 
     def input_dtype(self, dtype: torch.dtype = torch.float32) -> torch.dtype:
+        """The dtype a vector of the input space should have.
+
+        Parameters
+        ----------
+        dtype : torch.dtype
+            The precision wanted.
+
+        Returns
+        -------
+        torch.dtype
+            The complex dtype of that precision.
+        """
         return complex_dtype(dtype)
 
     def _forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -94,7 +106,18 @@ class SubsampledFourier(LinearOperator):
         return k.reshape(*k.shape[:-2], -1)[..., self.index]
 
     def kspace(self, y: torch.Tensor) -> torch.Tensor:
-        """Zero-filled k-space ``(*batch, H, W)`` in unshifted FFT order from samples y."""
+        """Zero-filled k-space in unshifted FFT order from samples y.
+
+        Parameters
+        ----------
+        y : torch.Tensor
+            Samples, shape ``(*batch, m)``.
+
+        Returns
+        -------
+        torch.Tensor
+            Shape ``(*batch, H, W)``, zero where not sampled.
+        """
         h, w = self.in_shape
         full = torch.zeros(*y.shape[:-1], h * w, dtype=y.dtype, device=y.device)
         full = full.index_copy(-1, self.index, y)
@@ -106,5 +129,11 @@ class SubsampledFourier(LinearOperator):
         return torch.fft.ifft2(self.kspace(y), norm="ortho")
 
     def norm(self, *args, **kwargs) -> float:
-        """Exactly 1: the rows of a subsampled unitary matrix are orthonormal."""
+        """Exactly 1: the rows of a subsampled unitary matrix are orthonormal.
+
+        Returns
+        -------
+        float
+            1.0
+        """
         return 1.0

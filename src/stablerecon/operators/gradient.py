@@ -20,6 +20,13 @@ class Gradient(LinearOperator):
 
     Shapes: x ``(*batch, H, W)`` real or complex -> ``(*batch, 2, H, W)``.
 
+    Parameters
+    ----------
+    shape : (H, W)
+        Image size.
+
+    Examples
+    --------
     >>> import torch
     >>> G = Gradient((3, 3))
     >>> G(torch.arange(9.0).reshape(3, 3))[0]

@@ -18,6 +18,13 @@ class Matrix(LinearOperator):
     Shapes: x ``(*batch, N)``, y ``(*batch, m)``. Real or complex; the input is promoted
     to the matrix dtype's precision (and to complex when M is complex).
 
+    Parameters
+    ----------
+    matrix : torch.Tensor or numpy.ndarray
+        The m×N matrix M.
+
+    Examples
+    --------
     >>> import torch
     >>> A = Matrix(torch.eye(3)[:2])
     >>> A(torch.tensor([1.0, 2.0, 3.0])).tolist()
@@ -42,6 +49,18 @@ class Matrix(LinearOperator):
         return x.to(dtype), self.matrix.to(dtype)
 
     def input_dtype(self, dtype: torch.dtype = torch.float32) -> torch.dtype:
+        """The dtype a vector of the input space should have.
+
+        Parameters
+        ----------
+        dtype : torch.dtype
+            The precision wanted.
+
+        Returns
+        -------
+        torch.dtype
+            That precision, complex when M is complex.
+        """
         return complex_dtype(dtype) if self.matrix.is_complex() else dtype
 
     def _forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -53,12 +72,33 @@ class Matrix(LinearOperator):
         return y @ m.conj()
 
     def norm(self, *args, **kwargs) -> float:
-        """Exact spectral norm from the SVD (matrices here are small)."""
+        """Exact spectral norm from the SVD (matrices here are small).
+
+        Returns
+        -------
+        float
+            ||M||₂.
+        """
         return float(torch.linalg.matrix_norm(self.matrix.to(torch.complex128), ord=2))
 
 
 def gaussian(m: int, n: int, seed: int = 0, dtype: torch.dtype = torch.float64) -> Matrix:
-    """Gaussian matrix with i.i.d. N(0, 1/m) entries (columns of unit norm on average)."""
+    """Gaussian matrix with i.i.d. N(0, 1/m) entries (columns of unit norm on average).
+
+    Parameters
+    ----------
+    m, n : int
+        Rows (measurements) and columns (unknowns).
+    seed : int
+        Seed of the draw (on the CPU, so the same matrix everywhere).
+    dtype : torch.dtype
+        The matrix's dtype.
+
+    Returns
+    -------
+    Matrix
+        The operator.
+    """
     if not (isinstance(m, int) and isinstance(n, int) and m >= 1 and n >= 1):
         raise StableReconError(f"gaussian(m, n) needs integers m, n ≥ 1, got m={m!r}, n={n!r}.")
     if m * n > 10**9:
@@ -74,10 +114,22 @@ def dct_matrix(n: int) -> np.ndarray:
 
 
 def dct_rows(n: int, rows: Sequence[int] | int, seed: int = 0) -> Matrix:
-    """Rows of the orthonormal N×N DCT-II matrix.
+    """Rows of the orthonormal N×N DCT-II matrix (subsampled cosine measurements).
 
-    ``rows`` is a list of row indices, or a count (then that many distinct rows are drawn
-    uniformly at random with ``seed``).
+    Parameters
+    ----------
+    n : int
+        N, the signal length.
+    rows : int or sequence of int
+        Row indices, or a count (then that many distinct rows are drawn uniformly at
+        random with ``seed``).
+    seed : int
+        Seed of the row draw.
+
+    Returns
+    -------
+    Matrix
+        The float64 operator.
     """
     if isinstance(rows, int):
         if not 1 <= rows <= n:
@@ -89,6 +141,13 @@ def dct_rows(n: int, rows: Sequence[int] | int, seed: int = 0) -> Matrix:
 class Identity(LinearOperator):
     """The identity on images of a given shape: y = x + e is denoising.
 
+    Parameters
+    ----------
+    shape : sequence of int
+        The image's shape.
+
+    Examples
+    --------
     >>> import torch
     >>> Identity((2, 2))(torch.ones(2, 2)).sum().item()
     4.0
@@ -106,4 +165,11 @@ class Identity(LinearOperator):
         return y
 
     def norm(self, *args, **kwargs) -> float:
+        """Exactly 1: the identity.
+
+        Returns
+        -------
+        float
+            1.0
+        """
         return 1.0

@@ -285,8 +285,15 @@ class Radon(LinearOperator):
 
         Parameters
         ----------
-        sinogram : tensor ``(*batch, n_angles, detectors)``
-        filter : ``"ramp"`` (Ram-Lak) or ``"hann"``
+        sinogram : torch.Tensor
+            Shape ``(*batch, n_angles, detectors)``.
+        filter : str
+            ``"ramp"`` (Ram-Lak) or ``"hann"``.
+
+        Returns
+        -------
+        torch.Tensor
+            The image, shape ``(*batch, N, N)``.
         """
         if filter not in ("ramp", "hann"):
             raise StableReconError(f"fbp: filter must be 'ramp' or 'hann', got {filter!r}.")
@@ -302,9 +309,20 @@ class Radon(LinearOperator):
         return image * self.field_of_view(image.device).to(image.real.dtype)
 
     def field_of_view(self, device: torch.device | str = "cpu") -> torch.Tensor:
-        """Boolean (N, N) mask, on ``device``, of the pixels every projection sees: centre
-        within the detector half-width of the rotation centre. FBP is zero outside it (as
-        ``skimage.transform.iradon(circle=True)``), since there it has no data."""
+        """The pixels every projection sees: centre within the detector half-width of the
+        rotation centre. FBP is zero outside it (as ``skimage.transform.iradon(circle=True)``),
+        since there it has no data.
+
+        Parameters
+        ----------
+        device : torch.device or str
+            Where the mask is made.
+
+        Returns
+        -------
+        torch.Tensor
+            Boolean (N, N) mask.
+        """
         c = self.in_shape[0] // 2
         i = torch.arange(self.in_shape[0], dtype=torch.float64, device=device) - c
         radius = torch.sqrt(i[:, None] ** 2 + i[None, :] ** 2)
@@ -312,8 +330,19 @@ class Radon(LinearOperator):
         return radius <= half + 0.5
 
     def backproject(self, sinogram: torch.Tensor) -> torch.Tensor:
-        """Pixel-driven back-projection (see :func:`pixel_backprojection_matrix`);
-        differentiable, batched. Use :meth:`adjoint` where the exact adjoint is needed."""
+        """Pixel-driven back-projection (see :func:`pixel_backprojection_matrix`); differentiable,
+        batched. Use :meth:`adjoint` where the exact adjoint is needed.
+
+        Parameters
+        ----------
+        sinogram : torch.Tensor
+            Shape ``(*batch, n_angles, detectors)``.
+
+        Returns
+        -------
+        torch.Tensor
+            Shape ``(*batch, N, N)``.
+        """
         _check_input(self, sinogram, self.out_shape, "backproject")
         return on_real_parts(
             lambda r: self._sparse(r, self._backprojector(r.dtype, r.device), self.in_shape),

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from stablerecon import validate
 from stablerecon.errors import StableReconError
 from stablerecon.operators.base import check_size
 
@@ -20,10 +21,7 @@ from stablerecon.operators.base import check_size
 def _validate(shape: Sequence[int], rate: float) -> tuple[int, int, int]:
     if len(shape) != 2 or min(shape) < 1:
         raise StableReconError(f"sampling: shape must be (H, W) with H, W >= 1, got {shape}.")
-    if not 0.0 < rate <= 1.0:
-        raise StableReconError(
-            f"sampling: rate must be in (0, 1] (fraction of samples), got {rate}."
-        )
+    validate.number("sampling rate", rate, low=0, high=1, hint="the fraction of samples")
     check_size(shape, "sampling")
     h, w = int(shape[0]), int(shape[1])
     return h, w, max(1, int(round(rate * h * w)))
@@ -112,8 +110,7 @@ def multilevel(
     (0.2, True)
     """
     h, w, m = _validate(shape, rate)
-    if levels < 1:
-        raise StableReconError(f"multilevel: levels must be >= 1, got {levels}.")
+    validate.number("multilevel levels", levels, low=1, low_closed=True, integer=True)
     r = frequency_radius((h, w))
     edges = np.linspace(0.0, 1.0, levels + 1)
     level = np.clip(np.searchsorted(edges, r, side="right") - 1, 0, levels - 1)
@@ -253,9 +250,7 @@ def nested_masks(base: np.ndarray, rates: Sequence[float], seed: int = 0,
     keys += base.ravel() * 2.0  # base samples first (keys in [0, 1] otherwise)
     order = np.argsort(-keys, kind="stable")
     masks = []
-    for rate in rates:
-        if not 0 < rate <= 1:
-            raise StableReconError(f"nested_masks: rates must be in (0, 1], got {rate}.")
+    for rate in validate.numbers_list("nested_masks rates", rates, low=0, high=1):
         flat = np.zeros(h * w, dtype=bool)
         flat[order[: int(round(rate * h * w))]] = True
         masks.append(flat.reshape(h, w))

@@ -18,6 +18,7 @@ import numpy as np
 import pywt
 import torch
 
+from stablerecon import validate
 from stablerecon.errors import StableReconError
 from stablerecon.operators.base import LinearOperator, on_real_parts, real_dtype
 
@@ -189,8 +190,7 @@ class Wavelet(LinearOperator):
                 f"Wavelet: unknown wavelet {wavelet!r}; use 'haar', 'db1'..'db20' or "
                 "'sym2'..'sym20'."
             )
-        if levels < 1:
-            raise StableReconError(f"Wavelet: levels must be >= 1, got {levels}.")
+        validate.number("Wavelet levels", levels, low=1, low_closed=True, integer=True)
         step = 2**levels
         if shape[0] % step or shape[1] % step:
             raise StableReconError(
@@ -207,7 +207,13 @@ class Wavelet(LinearOperator):
         self._mats: dict[tuple[torch.dtype, torch.device], list] = {}
 
     def norm(self, *args, **kwargs) -> float:
-        """Exactly 1: the transform is unitary."""
+        """Exactly 1: the transform is unitary.
+
+        Returns
+        -------
+        float
+            1.0
+        """
         return 1.0
 
     def _matrices(self, dtype: torch.dtype) -> list:
@@ -269,9 +275,14 @@ class Wavelet(LinearOperator):
 
     # -- helpers for level-wise weights ---------------------------------------------------
     def level_map(self) -> torch.Tensor:
-        """Integer map (H, W) on the transform's device: 0 for the coarse approximation,
-        j = 1..levels for the details of level j counted from coarse (1) to fine (levels).
-        Used for weighted l1 norms."""
+        """The level of each coefficient, for weighted l1 norms.
+
+        Returns
+        -------
+        torch.Tensor
+            Integer (H, W) map on the transform's device: 0 for the coarse approximation,
+            j = 1..levels for the details of level j counted from coarse (1) to fine (levels).
+        """
         h, w = self.in_shape
         out = torch.full((h, w), self.levels, dtype=torch.long, device=self.bank.device)
         for j in range(self.levels - 1, 0, -1):

@@ -16,7 +16,18 @@ from stablerecon.io import atomic_write
 
 
 def to_display(image: torch.Tensor | np.ndarray) -> np.ndarray:
-    """A 2-D real array to show: the modulus of complex images (as the lecture shows |x|)."""
+    """A 2-D real array to show: the modulus of complex images (as the lecture shows |x|).
+
+    Parameters
+    ----------
+    image : torch.Tensor or numpy.ndarray
+        An image (singleton axes are squeezed).
+
+    Returns
+    -------
+    numpy.ndarray
+        The real array.
+    """
     arr = image.detach().cpu().numpy() if isinstance(image, torch.Tensor) else np.asarray(image)
     arr = np.squeeze(arr)
     return np.abs(arr) if np.iscomplexobj(arr) else arr
@@ -30,8 +41,29 @@ def image_grid(
     suptitle: str | None = None,
     panel_size: float = 2.6,
 ) -> Path:
-    """Save rows of images (the lecture's layout: one row per method, one column per
-    perturbation) as a PNG, atomically. ``vrange=None`` scales each panel to its own range."""
+    """Save rows of images as a PNG, atomically: the lecture's layout, one row per method and
+    one column per perturbation.
+
+    Parameters
+    ----------
+    path : str or Path
+        The PNG.
+    rows : sequence of sequence of images
+        Tensors or arrays, row by row (complex ones shown as modulus).
+    titles : sequence of sequence of str
+        A title per image.
+    vrange : (float, float) or None
+        Shared display range (None: each panel scaled to its own range).
+    suptitle : str, optional
+        The figure's title.
+    panel_size : float
+        Inches per panel.
+
+    Returns
+    -------
+    Path
+        The PNG written.
+    """
     n_rows, n_cols = len(rows), max(len(r) for r in rows)
     fig = Figure(figsize=(panel_size * n_cols, panel_size * n_rows + 0.4))
     axes = fig.subplots(n_rows, n_cols, squeeze=False)
@@ -59,14 +91,52 @@ def image_row(
     suptitle: str | None = None,
     panel_size: float = 3.0,
 ) -> Path:
-    """Save images side by side (grey, shared display range) as a PNG, atomically."""
+    """Save images side by side (grey) as a PNG, atomically.
+
+    Parameters
+    ----------
+    path : str or Path
+        The PNG.
+    images : sequence of images
+        Tensors or arrays.
+    titles : sequence of str
+        A title per image.
+    vrange : (float, float) or None
+        Shared display range (None: each panel scaled to its own range).
+    suptitle : str, optional
+        The figure's title.
+    panel_size : float
+        Inches per panel.
+
+    Returns
+    -------
+    Path
+        The PNG written.
+    """
     return image_grid(path, [images], [titles], vrange=vrange, suptitle=suptitle,
                       panel_size=panel_size)
 
 
 def line_plot(path: str | Path, x: Sequence[float], series: dict[str, Sequence[float]],
               xlabel: str, ylabel: str, title: str = "") -> Path:
-    """Curves (one per series, markers at the data points) as a PNG, atomically."""
+    """Curves (one per series, markers at the data points) as a PNG, atomically.
+
+    Parameters
+    ----------
+    path : str or Path
+        The PNG.
+    x : sequence of float
+        The x values.
+    series : dict of str to sequence of float
+        Curve name -> y values.
+    xlabel, ylabel, title : str
+        Labels.
+
+    Returns
+    -------
+    Path
+        The PNG written.
+    """
     fig = Figure(figsize=(5.0, 3.6))
     ax = fig.subplots()
     for label, values in series.items():

@@ -55,3 +55,30 @@ def write_tables(rows: Sequence[dict], columns: Sequence[str], out: str | Path,
     return [write_text(out / f"{stem}.csv", buf.getvalue()),
             write_json(out / f"{stem}.json", list(rows)),
             write_text(out / f"{stem}.md", markdown(rows, columns))]
+
+
+class TableProgress:
+    """Rows of a table saved cell by cell into ``out``, so that an interrupted run resumes.
+
+    A table is a sequence of independent cells (one δ of Table A, one (n, K) of Table B),
+    each giving some rows. :meth:`save` writes ``stem-state.json`` atomically after every
+    cell with the settings' key; with ``resume``, the cells an earlier run with the same
+    settings finished are handed back by :attr:`done` and not recomputed, so the table
+    equals an uninterrupted run's (each cell is seeded by the settings alone).
+    """
+
+    def __init__(self, out: str | Path, stem: str, settings: dict[str, Any], resume: bool):
+        import hashlib
+        import json
+
+        self.path = Path(out) / f"{stem}-state.json"
+        self.key = hashlib.sha256(json.dumps(settings, sort_keys=True, default=str)
+                                  .encode()).hexdigest()[:20]
+        state = json.loads(self.path.read_text()) if resume and self.path.is_file() else {}
+        self.done: dict[str, list[dict]] = (state.get("cells", {})
+                                            if state.get("key") == self.key else {})
+
+    def save(self, cell: str, rows: list[dict]) -> None:
+        """Record one finished cell (atomically, with every cell before it)."""
+        self.done[cell] = rows
+        write_json(self.path, {"key": self.key, "cells": self.done})

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import math
 import warnings
 
 import torch
 
+from stablerecon import validate
 from stablerecon.devices import module_device
 from stablerecon.errors import StableReconError
 from stablerecon.modality import MODALITIES
@@ -21,7 +21,23 @@ METHODS = ("restarted_pdhg", "pdhg", "fista", "ista")
 
 
 def solve(problem: Problem, method: str = "restarted_pdhg", **options) -> SolverResult:
-    """Solve a :class:`Problem` with one of :data:`METHODS`."""
+    """Solve a :class:`Problem` with one of :data:`METHODS`, to a certified tolerance.
+
+    Parameters
+    ----------
+    problem : Problem
+        The data term, A, y, λ, W and weights.
+    method : str
+        ``"restarted_pdhg"`` (default), ``"pdhg"``, ``"fista"`` or ``"ista"``.
+    **options
+        ``tol``, ``max_iter``, ``time_limit``, ``check_every``, ``x0``, ``history`` (all
+        methods) and ``primal_weight`` (PDHG); see :func:`qcbp`.
+
+    Returns
+    -------
+    SolverResult
+        The minimiser, its certificate and the run's status.
+    """
     if method not in METHODS:
         raise StableReconError(f"unknown method {method!r}; choose one of {METHODS}.")
     _check_options(options)
@@ -48,18 +64,15 @@ def _check_options(options: dict) -> None:
     unknown = sorted(set(options) - set(OPTIONS))
     if unknown:
         raise StableReconError(f"unknown solver option(s) {unknown}; the options are {OPTIONS}.")
-    tol = options.get("tol", 1e-6)
-    if not (isinstance(tol, (int, float)) and math.isfinite(tol) and tol > 0):
-        raise StableReconError(f"tol must be a positive number (the certified relative "
-                               f"accuracy), got {tol!r}; e.g. tol=1e-6.")
+    validate.number("tol", options.get("tol", 1e-6), low=0,
+                    hint="the certified relative accuracy, e.g. tol=1e-6")
     for key in ("max_iter", "check_every"):
-        value = options.get(key, 1)
-        if not (isinstance(value, int) and value >= 1):
-            raise StableReconError(f"{key} must be an integer ≥ 1, got {value!r}.")
-    limit = options.get("time_limit")
-    if limit is not None and not (isinstance(limit, (int, float)) and limit > 0):
-        raise StableReconError(f"time_limit must be a positive number of seconds (or None), "
-                               f"got {limit!r}.")
+        validate.number(key, options.get(key, 1), low=1, low_closed=True, integer=True)
+    if options.get("time_limit") is not None:
+        validate.number("time_limit", options["time_limit"], low=0,
+                        hint="seconds, or None for no limit")
+    if "primal_weight" in options:
+        validate.number("primal_weight", options["primal_weight"], low=0)
 
 
 def least_squares_distance(A: LinearOperator, y: torch.Tensor, iters: int = 200) -> torch.Tensor:
@@ -93,14 +106,41 @@ def _bcast(v: torch.Tensor, ndim: int) -> torch.Tensor:
 def qcbp(A: LinearOperator, y: torch.Tensor, eta: float, W: LinearOperator | None = None,
          weights: torch.Tensor | None = None, method: str = "restarted_pdhg",
          **options) -> SolverResult:
-    r"""(P1) quadratically constrained basis pursuit:
-    :math:`\min_z \|Wz\|_{w,1}` subject to :math:`\|Az - y\|_2 \le \eta`.
+    r"""(P1) quadratically constrained basis pursuit.
 
-    Raises :class:`StableReconError` when no z meets the constraint (the least-squares
-    residual of y exceeds η), naming the smallest feasible η.
+    .. math:: \min_z \|Wz\|_{w,1} \quad \text{subject to} \quad \|Az - y\|_2 \le \eta
 
-    Options: ``tol`` (certified relative duality gap, and constraint violation relative to
-    ||y||), ``max_iter``, ``time_limit`` (s), ``check_every``, ``x0``, ``history``.
+    Parameters
+    ----------
+    A : LinearOperator
+        The forward map.
+    y : torch.Tensor
+        Measurements, shape ``(*batch, *A.out_shape)``.
+    eta : float
+        The noise level η ≥ 0 (the constraint's radius).
+    W : LinearOperator, optional
+        Sparsifying transform (default: the identity).
+    weights : torch.Tensor, optional
+        Weights w of the l1 norm, broadcastable to W's output (default: 1).
+    method : str
+        ``"restarted_pdhg"`` (default) or ``"pdhg"``.
+    **options
+        ``tol`` (certified relative duality gap, and constraint violation relative to
+        ||y||), ``max_iter``, ``time_limit`` (s), ``check_every``, ``x0``, ``history``.
+
+    Returns
+    -------
+    SolverResult
+        ``x``, ``certificate`` (duality gap and feasibility), ``converged``, ``status``.
+
+    Raises
+    ------
+    StableReconError
+        When no z meets the constraint (the least-squares residual of y exceeds η); the
+        message names the smallest feasible η.
+
+    Examples
+    --------
 
     >>> import torch, stablerecon as sr
     >>> A = sr.operators.dct_rows(64, 32, seed=0)
@@ -126,10 +166,35 @@ def qcbp(A: LinearOperator, y: torch.Tensor, eta: float, W: LinearOperator | Non
 def u_lasso(A: LinearOperator, y: torch.Tensor, lam: float, W: LinearOperator | None = None,
             weights: torch.Tensor | None = None, method: str = "restarted_pdhg",
             **options) -> SolverResult:
-    r"""(P2) unconstrained LASSO: :math:`\min_z \lambda\|Wz\|_{w,1} + \|Az - y\|_2^2`.
+    r"""(P2) unconstrained LASSO.
 
-    ``method``: ``"restarted_pdhg"`` (default), ``"pdhg"``, ``"fista"`` or ``"ista"``
-    (the last two need W unitary or None). Options as in :func:`qcbp`.
+    .. math:: \min_z \lambda\|Wz\|_{w,1} + \|Az - y\|_2^2
+
+    Parameters
+    ----------
+    A : LinearOperator
+        The forward map.
+    y : torch.Tensor
+        Measurements, shape ``(*batch, *A.out_shape)``.
+    lam : float
+        λ > 0, the weight of the sparsity term.
+    W : LinearOperator, optional
+        Sparsifying transform (default: the identity).
+    weights : torch.Tensor, optional
+        Weights w of the l1 norm, broadcastable to W's output (default: 1).
+    method : str
+        ``"restarted_pdhg"`` (default), ``"pdhg"``, ``"fista"`` or ``"ista"`` (the last two need W
+        unitary or None).
+    **options
+        As in :func:`qcbp`.
+
+    Returns
+    -------
+    SolverResult
+        ``x``, ``certificate`` (the duality gap), ``converged``, ``status``.
+
+    Examples
+    --------
 
     >>> import torch, stablerecon as sr
     >>> A = sr.operators.Identity((4,))
@@ -144,10 +209,36 @@ def u_lasso(A: LinearOperator, y: torch.Tensor, lam: float, W: LinearOperator | 
 def sr_lasso(A: LinearOperator, y: torch.Tensor, lam: float, W: LinearOperator | None = None,
              weights: torch.Tensor | None = None, method: str = "restarted_pdhg",
              **options) -> SolverResult:
-    r"""(P3) square-root LASSO: :math:`\min_z \lambda\|Wz\|_{w,1} + \|Az - y\|_2`.
+    r"""(P3) square-root LASSO.
 
-    The problem FIRENETs unroll; its good λ does not depend on the noise level. Options as
-    in :func:`qcbp`.
+    .. math:: \min_z \lambda\|Wz\|_{w,1} + \|Az - y\|_2
+
+    The problem FIRENETs unroll; its good λ does not depend on the noise level.
+
+    Parameters
+    ----------
+    A : LinearOperator
+        The forward map.
+    y : torch.Tensor
+        Measurements, shape ``(*batch, *A.out_shape)``.
+    lam : float
+        λ > 0, the weight of the sparsity term.
+    W : LinearOperator, optional
+        Sparsifying transform (default: the identity).
+    weights : torch.Tensor, optional
+        Weights w of the l1 norm, broadcastable to W's output (default: 1).
+    method : str
+        ``"restarted_pdhg"`` (default), ``"pdhg"``.
+    **options
+        As in :func:`qcbp`.
+
+    Returns
+    -------
+    SolverResult
+        ``x``, ``certificate`` (the duality gap), ``converged``, ``status``.
+
+    Examples
+    --------
 
     >>> import torch, stablerecon as sr
     >>> mask = sr.operators.sampling.variable_density((32, 32), 0.4, seed=0)
@@ -173,6 +264,23 @@ class StandardMethod(torch.nn.Module):
     :class:`SolverResult` is kept in ``last_result`` so audits can report its certificate.
     Not differentiable (the audits attack networks, and apply the same perturbation to Φ).
     Solver warnings are silenced here: the result carries the status instead.
+
+    Parameters
+    ----------
+    operator : LinearOperator
+        The forward map A.
+    W : LinearOperator or None
+        Sparsifying transform (None: the identity).
+    lam : float
+        λ of SR-LASSO.
+    tol : float
+        Certified relative duality gap of each solve.
+    max_iter : int
+        Iteration cap of each solve.
+    real : bool
+        Constrain the reconstruction to be real.
+    **options
+        Further solver options (see :func:`qcbp`).
     """
 
     def __init__(self, operator: LinearOperator, W: LinearOperator | None, lam: float,
@@ -224,9 +332,28 @@ def standard_method(A: LinearOperator, modality: str = "mri", lam: float | None 
     * ``"ct"``: SR-LASSO with the gradient (TV), a non-unitary W, so plain PDHG;
     * ``"denoise"``: SR-LASSO with the gradient (TV) and A = identity.
 
-    λ defaults to :data:`PRESET_LAMBDA` for images with values in about [0, 1]. ``real``
-    constrains the reconstruction to be real (for MRI of magnitude images; the other
-    modalities are real already).
+    Parameters
+    ----------
+    A : LinearOperator
+        The forward map.
+    modality : str
+        ``"mri"``, ``"ct"`` or ``"denoise"``: chooses W and the preset λ.
+    lam : float, optional
+        λ (default: :data:`PRESET_LAMBDA` for images with values in about [0, 1]).
+    W : LinearOperator, optional
+        Sparsifying transform (default: the modality's).
+    tol, max_iter : float, int
+        Certified tolerance and iteration cap of each solve.
+    real : bool
+        Constrain the reconstruction to be real (for MRI of magnitude images; the other
+        modalities are real already).
+    **options
+        Further solver options (see :func:`qcbp`).
+
+    Returns
+    -------
+    StandardMethod
+        Φ, a module: ``phi(y)`` solves SR-LASSO for y.
     """
     from stablerecon.modality import modality as find_modality
 

@@ -127,7 +127,35 @@ def primal_dual(
     history: bool = False,
     primal_weight: float = 1.0,
 ) -> SolverResult:
-    """Solve ``problem`` by (restarted) PDHG; see the module docstring for the method."""
+    """Solve ``problem`` by (restarted) PDHG; see the module docstring for the method.
+
+    Parameters
+    ----------
+    problem : Problem
+        The instance to solve.
+    tol : float
+        Certified relative duality gap to reach (with a non-unitary W: the relative
+        fixed-point residual, which certifies nothing).
+    max_iter : int
+        Iteration cap.
+    time_limit : float, optional
+        Seconds allowed; the run stops with its status saying so.
+    restart : bool
+        Restart on the certified gap (only with a unitary W or none).
+    check_every : int
+        Iterations between certificate checks.
+    x0 : torch.Tensor, optional
+        Starting point (default 0).
+    history : bool
+        Keep the objective and gap of every check in ``result.history``.
+    primal_weight : float
+        Initial ω (τ = 0.99/(ω||K||), σ = 0.99 ω/||K||); restarts adapt it.
+
+    Returns
+    -------
+    SolverResult
+        The last iterate, its certificate, the status; a warning when it did not converge.
+    """
     start = time.perf_counter()
     A, W = problem.A, problem.W
     certified = problem.unitary_w

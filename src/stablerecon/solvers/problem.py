@@ -24,13 +24,12 @@ those coefficients); use small positive weights instead.
 
 from __future__ import annotations
 
-import math
-import numbers
 from dataclasses import dataclass
 from functools import cached_property
 
 import torch
 
+from stablerecon import validate
 from stablerecon.errors import StableReconError
 from stablerecon.operators.base import LinearOperator, inner, sample_norm
 from stablerecon.solvers.data_terms import DataTerm
@@ -38,8 +37,26 @@ from stablerecon.solvers.data_terms import DataTerm
 
 @dataclass
 class Problem:
-    """One instance of (P1), (P2) or (P3) — the ``data`` term says which
-    (:mod:`stablerecon.solvers.data_terms`) — batched over the leading axes of y."""
+    r"""One instance of (P1), (P2) or (P3) — the ``data`` term says which
+    (:mod:`stablerecon.solvers.data_terms`) — batched over the leading axes of y:
+
+    .. math:: \min_x h(Ax - y) + \lambda \|Wx\|_{w,1}.
+
+    Attributes
+    ----------
+    data : DataTerm
+        ``QCBP(eta)``, ``ULasso()`` or ``SRLasso()``: the term h.
+    A : LinearOperator
+        The forward map.
+    y : torch.Tensor
+        Measurements, shape ``(*batch, *A.out_shape)``.
+    lam : float
+        λ > 0 (1 for QCBP).
+    W : LinearOperator or None
+        Sparsifying transform (None: the identity).
+    weights : torch.Tensor or None
+        Weights w > 0 of the l1 norm, broadcastable to W's output.
+    """
 
     data: DataTerm
     A: LinearOperator
@@ -62,8 +79,7 @@ class Problem:
             )
         if not bool(torch.isfinite(self.y).all()):
             raise StableReconError("y contains NaN or Inf; clean the measurements first.")
-        if not (isinstance(self.lam, numbers.Real) and self.lam > 0 and math.isfinite(self.lam)):
-            raise StableReconError(f"lam must be a positive finite number, got {self.lam}.")
+        self.lam = validate.number("lam", self.lam, low=0)
         if self.W is not None and self.W.in_shape != self.A.in_shape:
             raise StableReconError(
                 f"W acts on {self.W.in_shape} but A on {self.A.in_shape}; build W for the "
@@ -107,39 +123,126 @@ class Problem:
         return self.W is None or bool(getattr(self.W, "unitary", False))
 
     def zeros(self) -> torch.Tensor:
+        """The zero image of the unknown's shape, dtype and device (the default start).
+
+        Returns
+        -------
+        torch.Tensor
+            Shape ``(*batch, *A.in_shape)``.
+        """
         return torch.zeros(*self.batch_shape, *self.A.in_shape, dtype=self.dtype,
                            device=self.y.device)
 
     def transform(self, x: torch.Tensor) -> torch.Tensor:
+        """W x (x itself without W).
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            An image.
+
+        Returns
+        -------
+        torch.Tensor
+            The coefficients.
+        """
         return self.W(x) if self.W is not None else x
 
     def transform_adjoint(self, v: torch.Tensor) -> torch.Tensor:
+        """W* v (v itself without W).
+
+        Parameters
+        ----------
+        v : torch.Tensor
+            Coefficients.
+
+        Returns
+        -------
+        torch.Tensor
+            The image.
+        """
         return self.W.H(v) if self.W is not None else v
 
     def lam_weights(self, like: torch.Tensor) -> torch.Tensor | float:
-        """λ w as a tensor broadcastable to the coefficients (or the scalar λ)."""
+        """λ w, for the l1 term's prox and the dual constraint.
+
+        Parameters
+        ----------
+        like : torch.Tensor
+            Coefficients whose device and precision the weights take.
+
+        Returns
+        -------
+        torch.Tensor or float
+            λ w broadcastable to the coefficients, or the scalar λ without weights.
+        """
         if self.weights is None:
             return self.lam
         return self.lam * self.weights.to(device=like.device, dtype=like.real.dtype)
 
     # -- objective -----------------------------------------------------------------------
     def l1(self, coef: torch.Tensor) -> torch.Tensor:
-        """λ ||coef||_{w,1} per batch element."""
+        r""":math:`\lambda \|c\|_{w,1}` per batch element.
+
+        Parameters
+        ----------
+        coef : torch.Tensor
+            Coefficients W x.
+
+        Returns
+        -------
+        torch.Tensor
+            One value per batch element.
+        """
         mag = coef.abs()
         if self.weights is not None:
             mag = mag * self.weights.to(device=mag.device, dtype=mag.dtype)
         return self.lam * mag.sum(dim=tuple(range(-len(self.coef_shape), 0)))
 
     def residual_norm(self, ax: torch.Tensor) -> torch.Tensor:
+        r""":math:`\|Ax - y\|_2` per batch element.
+
+        Parameters
+        ----------
+        ax : torch.Tensor
+            A x.
+
+        Returns
+        -------
+        torch.Tensor
+            One value per batch element.
+        """
         return sample_norm(ax - self.y, len(self.A.out_shape))
 
     def objective(self, ax: torch.Tensor, wx: torch.Tensor) -> torch.Tensor:
-        """P(x) from A x and W x. For QCBP the constraint is reported separately
-        (:meth:`infeasibility`), so this is ||Wx||_{w,1} alone."""
+        r"""P(x) from A x and W x. For QCBP the constraint is reported separately
+        (:meth:`infeasibility`), so this is :math:`\|Wx\|_{w,1}` alone.
+
+        Parameters
+        ----------
+        ax, wx : torch.Tensor
+            A x and W x.
+
+        Returns
+        -------
+        torch.Tensor
+            One value per batch element.
+        """
         return self.data.value(self.residual_norm(ax)) + self.l1(wx)
 
     def infeasibility(self, ax: torch.Tensor) -> torch.Tensor:
-        """max(0, ||Ax - y|| - η) for QCBP; zeros otherwise."""
+        r""":math:`\max(0, \|Ax - y\| - \eta)` for QCBP; zeros otherwise.
+
+        Parameters
+        ----------
+        ax : torch.Tensor
+            A x.
+
+        Returns
+        -------
+        torch.Tensor
+            One value per batch element.
+        """
         return self.data.infeasibility(self.residual_norm(ax))
 
     @cached_property
@@ -156,9 +259,21 @@ class Problem:
 
     # -- dual ----------------------------------------------------------------------------
     def dual_value(self, p: torch.Tensor, atp: torch.Tensor) -> torch.Tensor:
-        """Best certified lower bound D(s p) over s >= 0, given p and A* p.
+        """Best certified lower bound D(s p) over s ≥ 0, given p and A* p.
 
         Only valid when :attr:`unitary_w`; see the module docstring.
+
+        Parameters
+        ----------
+        p : torch.Tensor
+            A dual candidate in measurement space.
+        atp : torch.Tensor
+            A* p.
+
+        Returns
+        -------
+        torch.Tensor
+            D(s p) ≤ min P per batch element.
         """
         q = -self.transform(atp)
         lw = self.lam_weights(q)
@@ -174,5 +289,16 @@ class Problem:
         return self.data.dual_bound(s_max, pn, py)
 
     def dual_from_residual(self, ax: torch.Tensor) -> torch.Tensor:
-        """The dual direction suggested by x: ∇h at the residual (up to scale)."""
+        """The dual direction suggested by x: ∇h at the residual (up to scale).
+
+        Parameters
+        ----------
+        ax : torch.Tensor
+            A x.
+
+        Returns
+        -------
+        torch.Tensor
+            A dual candidate p.
+        """
         return self.data.dual_direction(ax - self.y)

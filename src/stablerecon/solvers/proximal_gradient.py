@@ -40,7 +40,37 @@ def proximal_gradient(
     x0: torch.Tensor | None = None,
     history: bool = False,
 ) -> SolverResult:
-    """FISTA (``accelerated=True``, with adaptive restart) or ISTA for U-LASSO."""
+    r"""FISTA (``accelerated=True``, with adaptive restart) or ISTA for U-LASSO.
+
+    With W unitary, :math:`z = Wx` turns (P2) into :math:`\min_z \lambda\|z\|_{w,1} +
+    \|AW^*z - y\|^2`; each step is :math:`z^+ = \mathrm{soft}(z - 2t\,WA^*(AW^*z - y),
+    t\lambda w)` with :math:`t = 1/(2\|A\|^2)`.
+
+    Parameters
+    ----------
+    problem : Problem
+        The instance to solve.
+    tol : float
+        Certified relative duality gap to reach (with a non-unitary W: the relative
+        fixed-point residual, which certifies nothing).
+    max_iter : int
+        Iteration cap.
+    time_limit : float, optional
+        Seconds allowed; the run stops with its status saying so.
+    accelerated : bool
+        FISTA (True) or ISTA.
+    check_every : int
+        Iterations between certificate checks.
+    x0 : torch.Tensor, optional
+        Starting point (default 0).
+    history : bool
+        Keep the objective and gap of every check in ``result.history``.
+
+    Returns
+    -------
+    SolverResult
+        The last iterate, its certificate, the status; a warning when it did not converge.
+    """
     if not isinstance(problem.data, ULasso) or not problem.unitary_w:
         raise StableReconError(
             "FISTA/ISTA solve U-LASSO with a unitary W (wavelets) or none; for "

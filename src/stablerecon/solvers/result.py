@@ -17,6 +17,23 @@ class Certificate:
     type ``"fixed_point_residual"``: the primal-dual fixed-point residual, which tends to 0
     at a solution but bounds nothing (used where W is not unitary).
     type ``"none"``: the iteration diverged; only the objective of the last iterate is kept.
+
+    Attributes
+    ----------
+    type : str
+        ``"duality_gap"``, ``"fixed_point_residual"`` or ``"none"``.
+    primal : torch.Tensor
+        P(x) per batch element.
+    dual : torch.Tensor or None
+        The dual bound D(p) ≤ min P.
+    gap, relative_gap : torch.Tensor or None
+        P(x) - D(p), and that over max(|P(x)|, tiny).
+    infeasibility : torch.Tensor or None
+        QCBP: max(||Ax - y|| - η, 0) relative to ||y||.
+    residual : torch.Tensor or None
+        The fixed-point residual (type ``"fixed_point_residual"``).
+    bounds : str
+        What the certificate proves, in words.
     """
 
     type: str
@@ -29,7 +46,13 @@ class Certificate:
     bounds: str = ""
 
     def summary(self) -> dict[str, Any]:
-        """Plain numbers for JSON and printing (max over the batch)."""
+        """Plain numbers for JSON and printing (max over the batch; the dual: min).
+
+        Returns
+        -------
+        dict
+            type, primal, dual, gap, relative_gap, infeasibility, residual, bounds.
+        """
 
         def worst(t: torch.Tensor | None) -> float | None:
             return None if t is None else float(t.detach().max())
@@ -48,7 +71,30 @@ class Certificate:
 
 @dataclass
 class SolverResult:
-    """A solver's output. ``converged`` is True only when the certificate meets ``tol``."""
+    """A solver's output. ``converged`` is True only when the certificate meets ``tol``.
+
+    Attributes
+    ----------
+    x : torch.Tensor
+        The last iterate (the solution when ``converged``).
+    converged : bool
+        Whether the certificate met ``tol`` for every batch element.
+    iterations, restarts : int
+        Iterations run, and restarts taken (restarted PDHG).
+    objective : torch.Tensor
+        P(x) per batch element.
+    certificate : Certificate
+        The evidence of optimality.
+    method, problem : str
+        The algorithm and the problem's name.
+    tol, time_s : float
+        The tolerance asked for, and the wall time.
+    status : str
+        What ended the run, in words: ``"converged"``, ``"max_iter reached"``, a time
+        limit, or ``"diverged (...)"``.
+    history : list of dict
+        Per check: iteration, time, primal, dual, gap (with ``history=True``).
+    """
 
     x: torch.Tensor
     converged: bool
@@ -64,6 +110,14 @@ class SolverResult:
     history: list[dict[str, float]] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
+        """Plain numbers for JSON and printing (max over the batch).
+
+        Returns
+        -------
+        dict
+            problem, method, converged, status, iterations, restarts, time, tol, objective
+            and the certificate's summary.
+        """
         return {
             "problem": self.problem,
             "method": self.method,

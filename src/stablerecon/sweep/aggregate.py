@@ -26,7 +26,18 @@ _BUDGETED = (
 
 
 def spread(values: Iterable[float | None]) -> dict[str, float] | None:
-    """Median and maximum of the values that are present (None if there are none)."""
+    """Median and maximum of the values that are present.
+
+    Parameters
+    ----------
+    values : iterable of float or None
+        Numbers, None where absent.
+
+    Returns
+    -------
+    dict or None
+        ``median``, ``max``, ``count``; None if no value is present.
+    """
     present = [float(v) for v in values if v is not None]
     if not present:
         return None
@@ -39,7 +50,19 @@ def _share(flags: Iterable[bool | None]) -> float | None:
 
 
 def aggregate(records: Iterable[dict[str, Any]]) -> dict[str, Any]:
-    """The study's numbers (see the module docstring) from finished cell records."""
+    """The study's numbers (see the module docstring) from finished cell records.
+
+    Parameters
+    ----------
+    records : iterable of dict
+        Cell records (:func:`~stablerecon.sweep.run_cell`); failed ones are skipped.
+
+    Returns
+    -------
+    dict
+        Per model: medians and maxima of PSNR lost, amplification and worst-case /
+        worst-random ratios for Ψ and Φ, and counts.
+    """
     by_model: dict[str, list[dict[str, Any]]] = {}
     for rec in records:
         if rec.get("status") == "ok":

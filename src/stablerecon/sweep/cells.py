@@ -24,7 +24,23 @@ from stablerecon.sweep.config import TESTS, SweepConfig
 
 @dataclass(frozen=True)
 class Cell:
-    """One independent task of a sweep (``budget`` is None for tests that take none)."""
+    """One independent task of a sweep.
+
+    Attributes
+    ----------
+    model, image, test : str
+        What is audited, on which image, by which test.
+    budget : float or None
+        ||r||/||x|| (None for tests that take none).
+    seed, steps, draws : int
+        As in :class:`~stablerecon.sweep.SweepConfig`.
+    operator : str or None
+        The registry model whose operator to use.
+    phi : bool
+        Whether Φ is audited too.
+    phi_tol, phi_max_iter : float, int
+        Φ's tolerance and iteration cap.
+    """
 
     model: str
     image: str
@@ -39,7 +55,14 @@ class Cell:
     phi_max_iter: int
 
     def key(self) -> str:
-        """A short hash of the inputs that decide the result."""
+        """A short hash of the inputs that decide the result: the cell's fields, the package
+        version, and the bytes of the model, image and operator files it names.
+
+        Returns
+        -------
+        str
+            20 hex digits (the cell's folder name).
+        """
         from stablerecon import __version__
 
         data = {**asdict(self), "version": __version__,
@@ -47,13 +70,31 @@ class Cell:
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:20]
 
     def label(self) -> str:
+        """The cell in words, for progress and errors.
+
+        Returns
+        -------
+        str
+            E.g. ``"instability mri-cascade on brain:97 δ=0.01 seed 0"``.
+        """
         budget = "" if self.budget is None else f" δ={self.budget:g}"
         return f"{self.test} {self.model} on {self.image}{budget} seed {self.seed}"
 
 
 def cells(config: SweepConfig) -> list[Cell]:
-    """The product models × images × tests × budgets × seeds, in that order (a test without
-    a budget appears once per model, image and seed)."""
+    """The product models × images × tests × budgets × seeds, in that order (a test without a
+    budget appears once per model, image and seed).
+
+    Parameters
+    ----------
+    config : SweepConfig
+        The study.
+
+    Returns
+    -------
+    list of Cell
+        Every cell.
+    """
     from stablerecon.data.specs import expand
 
     images = expand(config.images)
@@ -144,9 +185,26 @@ def summary(test: str, metrics: dict[str, Any]) -> dict[str, Any]:
 
 def run_cell(cell: Cell, cells_dir: str, device: str = "cpu") -> dict[str, Any]:
     """Run one cell and write its folder ``cells_dir/<key>/`` (the audit's JSON, figures and
-    ``record.json``) whole or not at all: everything is written into a temporary folder
-    that is renamed into place last. A failure returns a record with the error instead of
-    raising, so that the sweep goes on."""
+    ``record.json``) whole or not at all.
+
+    Everything is written into a temporary folder that is renamed into place last. A
+    failure returns a record with the error instead of raising, so that the sweep goes on.
+
+    Parameters
+    ----------
+    cell : Cell
+        The task.
+    cells_dir : str
+        Where cell folders go.
+    device : str
+        Where to run.
+
+    Returns
+    -------
+    dict
+        The record: the cell, ``status`` (``"ok"`` or ``"failed"``), the metrics' summary
+        or the error, and timings.
+    """
     import torch
 
     from stablerecon.devices import resolve_device

@@ -23,13 +23,13 @@ file.
 
 from __future__ import annotations
 
-import math
 import sys
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from stablerecon import validate
 from stablerecon.errors import StableReconError
 
 #: the tests a sweep runs, and whether each takes a perturbation budget
@@ -38,7 +38,33 @@ TESTS = {"instability": True, "noise": True, "kernel": False, "accuracy": False}
 
 @dataclass(frozen=True)
 class SweepConfig:
-    """What to run (see the module docstring); every field has the meaning of its TOML key."""
+    """What to run (see the module docstring); every field has the meaning of its TOML key.
+
+    Attributes
+    ----------
+    models : tuple of str
+        Registry names, card files, TorchScript files, ``python:module:fn``.
+    images : tuple of str
+        Image specs (:mod:`stablerecon.data.specs`): names, files, folders.
+    tests : tuple of str
+        From :data:`TESTS`.
+    budgets : tuple of float
+        Perturbation sizes ||r||/||x|| > 0 of the instability and noise tests.
+    seeds : tuple of int
+        One cell per seed.
+    steps, draws : int
+        Ascent steps of each worst-case search; random draws of the noise test.
+    operator : str or None
+        A registry model whose operator every model is audited on.
+    phi : bool
+        Audit the standard method Φ beside each model.
+    phi_tol, phi_max_iter : float, int
+        Φ's certified relative gap and iteration cap.
+    device : str
+        ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"auto"``.
+    out : Path
+        The results folder.
+    """
 
     models: tuple[str, ...]
     images: tuple[str, ...]
@@ -65,36 +91,49 @@ class SweepConfig:
         bad = [t for t in self.tests if t not in TESTS]
         if bad:
             raise StableReconError(f"unknown sweep test(s) {bad}; choose from {list(TESTS)}.")
-        if not all(isinstance(b, (int, float)) and not isinstance(b, bool) and math.isfinite(b)
-                   and b > 0 for b in self.budgets):
-            raise StableReconError(f"sweep budgets must be positive numbers (||r||/||x||), got "
-                                   f"{list(self.budgets)}; e.g. [0.01, 0.02].")
-        object.__setattr__(self, "budgets", tuple(float(b) for b in self.budgets))
+        object.__setattr__(self, "budgets", tuple(validate.numbers_list(
+            "sweep budgets (||r||/||x||)", self.budgets, low=0)))
         for name in ("seeds", "models", "images"):
             kind = int if name == "seeds" else str
             values = getattr(self, name)
             if not all(isinstance(v, kind) and not isinstance(v, bool) for v in values):
                 raise StableReconError(f"sweep {name} must be {kind.__name__}s, got "
                                        f"{list(getattr(self, name))}.")
-        if not isinstance(self.phi_tol, (int, float)) or not 0 < self.phi_tol < 1:
-            raise StableReconError(f"sweep phi_tol must be a number in (0, 1), got "
-                                   f"{self.phi_tol!r}; e.g. 1e-4.")
+        validate.number("sweep phi_tol", self.phi_tol, low=0, high=1, high_closed=False,
+                        hint="e.g. 1e-4")
         for name in ("steps", "draws", "phi_max_iter"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise StableReconError(f"sweep {name} must be an integer ≥ 1, got {value!r}.")
+            validate.number(f"sweep {name}", getattr(self, name), low=1, low_closed=True,
+                            integer=True)
         object.__setattr__(self, "out", Path(self.out))
 
     def to_dict(self) -> dict[str, Any]:
-        """The configuration as JSON-ready data (recorded beside the results)."""
+        """The configuration as JSON-ready data (recorded beside the results).
+
+        Returns
+        -------
+        dict
+            Field name -> value.
+        """
         data = asdict(self)
         data["out"] = str(self.out)
         return {k: list(v) if isinstance(v, tuple) else v for k, v in data.items()}
 
 
 def from_mapping(data: Mapping[str, Any], base: Path | None = None) -> SweepConfig:
-    """A :class:`SweepConfig` from a mapping (a parsed TOML file); unknown keys are refused,
-    and relative paths that exist under ``base`` are read from there."""
+    """A :class:`SweepConfig` from a mapping (a parsed TOML file).
+
+    Parameters
+    ----------
+    data : mapping
+        Keys as in the module docstring; unknown keys are refused.
+    base : Path, optional
+        Folder that relative paths are read from when they exist there.
+
+    Returns
+    -------
+    SweepConfig
+        The checked configuration.
+    """
     known = {f.name for f in fields(SweepConfig)}
     unknown = sorted(set(data) - known)
     if unknown:
@@ -118,7 +157,18 @@ def from_mapping(data: Mapping[str, Any], base: Path | None = None) -> SweepConf
 
 
 def load_config(path: str | Path) -> SweepConfig:
-    """Read a sweep configuration from a TOML file."""
+    """Read a sweep configuration from a TOML file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The TOML file; relative paths inside it are relative to its folder.
+
+    Returns
+    -------
+    SweepConfig
+        The checked configuration.
+    """
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - Python 3.10

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stablerecon.errors import StableReconError
+from stablerecon import validate
 from stablerecon.sweep.aggregate import aggregate
 from stablerecon.sweep.cells import Cell, cells
 from stablerecon.sweep.config import SweepConfig, from_mapping, load_config
@@ -29,8 +29,21 @@ from stablerecon.sweep.config import SweepConfig, from_mapping, load_config
 
 @dataclass
 class SweepResult:
-    """What a sweep did: ``total`` cells, ``skipped`` (finished before), ``ran`` now,
-    ``failed`` records (with their errors), the ``aggregate`` and the files written."""
+    """What a sweep did.
+
+    Attributes
+    ----------
+    out : Path
+        The results folder.
+    total, skipped, ran : int
+        Cells in the study, finished before, and run now.
+    failed : list of dict
+        Records of failed cells, with their errors.
+    aggregate : dict
+        The study's numbers (:func:`~stablerecon.sweep.aggregate`).
+    files : list of Path
+        Tables and plots written.
+    """
 
     out: Path
     total: int
@@ -67,21 +80,41 @@ def _record(cells_dir: Path, cell: Cell) -> dict[str, Any] | None:
 def run(config: SweepConfig | Mapping[str, Any] | str | Path, *, workers: int | None = None,
         threads: int | None = None, ray: bool = False, ray_address: str | None = None,
         progress: bool = True, console: Any = None) -> SweepResult:
-    """Run every cell of ``config`` (a :class:`SweepConfig`, a mapping or a TOML path) that
-    has no result yet in ``config.out``, then aggregate all of them.
+    """Run every cell of ``config`` that has no result yet in ``config.out``, then aggregate
+    all of them.
 
-    ``workers`` processes (default: one per core; one on CUDA) each run cells with
-    ``threads`` torch threads (default: the cores shared among the workers); ``ray=True``
-    runs each cell as a Ray task instead, on a local Ray started here or on the cluster at
-    ``ray_address``. A failing cell is recorded under ``failed/`` and the others go on."""
+    A failing cell is recorded under ``failed/`` and the others go on.
+
+    Parameters
+    ----------
+    config : SweepConfig, mapping, str or Path
+        The study, or a TOML path.
+    workers : int, optional
+        Processes (default: one per core; one on CUDA).
+    threads : int, optional
+        Torch threads per cell (default: the cores shared among the workers).
+    ray : bool
+        Run each cell as a Ray task instead, on a local Ray started here or on the
+        cluster at ``ray_address``.
+    ray_address : str, optional
+        Address of a running Ray cluster.
+    progress : bool
+        Show a progress bar.
+    console : rich.console.Console, optional
+        Where progress goes.
+
+    Returns
+    -------
+    SweepResult
+        Counts, failures, the aggregate and the files.
+    """
     from stablerecon.io import ensure_writable, locked
 
     cfg = _config(config)
     cores = os.cpu_count() or 1
     if workers is None:
         workers = 1 if cfg.device.startswith("cuda") else cores
-    if not isinstance(workers, int) or workers < 1:
-        raise StableReconError(f"workers must be an integer ≥ 1, got {workers!r}.")
+    validate.number("workers", workers, low=1, low_closed=True, integer=True)
     threads = threads or max(1, cores // workers)
     out = ensure_writable(cfg.out)
     with locked(out, "sweep"):

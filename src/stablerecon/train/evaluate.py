@@ -18,11 +18,30 @@ def compare_with_standard(model: torch.nn.Module, card: dict[str, Any],
                           max_iter: int = 2000, tol: float = 1e-4,
                           real: bool | None = None) -> dict[str, Any]:
     """Mean PSNR/SSIM of Ψ and of Φ (SR-LASSO for the modality) on the card's validation
-    phantoms, same measurements for both. Φ gets every λ of ``lambdas`` and is reported at
-    the best (an oracle choice on the validation set itself, so the comparison favours Φ);
-    ``lambdas=None`` uses the modality's preset only. ``real`` (default: for MRI) constrains
-    Φ's reconstruction to be real, as every training image is (cards say which Φ in
-    ``phi_method``; cards shipped before this option were compared with a complex Φ)."""
+    images, same measurements for both.
+
+    Φ gets every λ of ``lambdas`` and is reported at the best (an oracle choice on the
+    validation set itself, so the comparison favours Φ).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Ψ.
+    card : dict
+        Its card (the validation set and operator are rebuilt from it).
+    lambdas : sequence of float, optional
+        λ grid for Φ (None: the modality's preset only).
+    max_iter, tol : int, float
+        Φ's iteration cap and certified tolerance.
+    real : bool, optional
+        Constrain Φ's reconstruction to be real (default: for MRI, as every training
+        image is).
+
+    Returns
+    -------
+    dict
+        ``count``, ``psi`` and ``phi`` qualities, ``phi_method`` and PSNR per λ.
+    """
     cfg = TrainConfig(**{k: v for k, v in card["config"].items()})
     if real is None:
         real = cfg.modality == "mri"

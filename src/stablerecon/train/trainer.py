@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from stablerecon import metrics
+from stablerecon import metrics, validate
 from stablerecon.data.brain import GUARD, brain_batch, brain_slices, split_indices
 from stablerecon.data.phantoms import random_ellipses, shepp_logan
 from stablerecon.data.readers import read_image
@@ -47,7 +47,44 @@ DATASETS = ("phantoms", "brain")
 
 @dataclass
 class TrainConfig:
-    """Everything that defines a training run (written into the card)."""
+    """Everything that defines a training run (written into the card).
+
+    Attributes
+    ----------
+    net : str
+        The network, one of :data:`NETWORKS` (e.g. ``"cascade"``).
+    size : int
+        Image side (≥ 16).
+    epochs, steps, batch : int
+        Epochs, optimiser steps per epoch, images per step.
+    lr : float
+        Adam's learning rate (> 0).
+    lr_schedule : str
+        ``"constant"`` or ``"cosine"``.
+    seed : int
+        Seeds initialisation, data and noise.
+    noise : float or None
+        Training noise level (None: the modality's default, :mod:`stablerecon.modality`).
+    rate, pattern : float, str
+        MRI: sampling rate and pattern.
+    angles : int
+        CT: number of angles.
+    texture : float
+        Probability of striped ellipses in the phantoms.
+    data_dir : str or None
+        A folder of the user's images mixed into the phantoms.
+    dataset : str
+        ``"phantoms"`` or ``"brain"`` (the MNI152 training slices).
+    validation : int
+        Held-out validation images.
+    time_limit : float or None
+        Seconds allowed; training stops at the step that passes it and finishes that
+        epoch's validation and files.
+    name : str or None
+        The card's name (default: ``net``).
+    architecture : dict
+        Keyword arguments of the network class.
+    """
 
     net: str
     size: int = 128
@@ -70,27 +107,27 @@ class TrainConfig:
     architecture: dict[str, Any] = field(default_factory=dict)
 
     def check(self) -> None:
-        if self.net not in NETWORKS:
-            raise StableReconError(f"unknown network {self.net!r}; choose one of "
-                                   f"{sorted(NETWORKS)}.")
-        for key in ("size", "epochs", "steps", "batch", "validation", "angles"):
-            if getattr(self, key) < 1:
-                raise StableReconError(f"{key} must be ≥ 1, got {getattr(self, key)}.")
-        if self.size < 16:
-            raise StableReconError(f"size must be ≥ 16 (the U-Nets downsample 3 times), "
-                                   f"got {self.size}.")
-        if not 0 < self.rate <= 1:
-            raise StableReconError(f"rate must be in (0, 1], got {self.rate}.")
-        if not 0 <= self.texture <= 1:
-            raise StableReconError(f"texture is a probability in [0, 1], got {self.texture}.")
-        if self.lr_schedule not in ("constant", "cosine"):
-            raise StableReconError(f"lr_schedule must be 'constant' or 'cosine', got "
-                                   f"{self.lr_schedule!r}.")
-        noise = 0.0 if self.noise is None else self.noise
-        if not (noise >= 0 and self.lr > 0 and math.isfinite(noise)
-                and math.isfinite(self.lr)):  # written so that NaN fails too
-            raise StableReconError(f"noise must be a finite number ≥ 0 and lr a finite "
-                                   f"number > 0, got {self.noise} and {self.lr}.")
+        """Refuse settings that cannot train, naming the setting and what is expected.
+
+        Raises
+        ------
+        StableReconError
+            For an unknown network, a size, count or rate out of range, or a non-finite value.
+        """
+        validate.choice("net", self.net, sorted(NETWORKS))
+        for key in ("epochs", "steps", "batch", "validation", "angles"):
+            validate.number(key, getattr(self, key), low=1, low_closed=True, integer=True)
+        validate.number("size", self.size, low=16, low_closed=True, integer=True,
+                        hint="the U-Nets downsample 3 times")
+        validate.number("rate", self.rate, low=0, high=1)
+        validate.number("texture", self.texture, low=0, high=1, low_closed=True,
+                        hint="a probability")
+        validate.choice("lr_schedule", self.lr_schedule, ("constant", "cosine"))
+        if self.noise is not None:
+            validate.number("noise", self.noise, low=0, low_closed=True)
+        validate.number("lr", self.lr, low=0)
+        if self.time_limit is not None:
+            validate.number("time_limit", self.time_limit, low=0, hint="seconds")
         if self.data_dir is not None and not Path(self.data_dir).is_dir():
             raise StableReconError(f"data_dir {self.data_dir}: not a folder of images.")
         if self.name is not None and (Path(self.name).name != self.name
@@ -113,10 +150,24 @@ class TrainConfig:
         return self.name or f"{self.modality}-{self.net}"
 
     def operator_spec(self) -> dict[str, Any]:
+        """The spec of the operator this run trains for (:mod:`stablerecon.modality`).
+
+        Returns
+        -------
+        dict
+            The JSON-ready spec.
+        """
         return modality(self.modality).spec((self.size, self.size), pattern=self.pattern,
                                             rate=self.rate, angles=self.angles)
 
     def card(self) -> dict[str, Any]:
+        """The card's model description: name, network, operator spec, architecture.
+
+        Returns
+        -------
+        dict
+            The card's first entries (training adds the rest).
+        """
         network, _, default = NETWORKS[self.net]
         return {"name": self.model_name, "network": network, "operator": self.operator_spec(),
                 "architecture": {**default, **self.architecture}}
@@ -248,11 +299,33 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
 
 def train(cfg: TrainConfig, out: str | Path, resume: bool = False, console=None,
           command: str | None = None, device: str | torch.device = "cpu") -> dict[str, Any]:
-    """Train ``cfg.net`` on ``device`` (``"auto"``: CUDA when present); write ``<name>.ckpt``
-    each epoch, then ``<name>.pt`` and ``<name>.json`` (the card) into ``out``. Returns the
-    card. Initialisation is seeded on the CPU, so it is the same on every device; the
-    training noise is drawn on the device (reproducible per device). A run may be resumed on
-    another device. One run writes an ``out`` folder at a time (a lock)."""
+    """Train ``cfg.net``; write ``<name>.ckpt`` each epoch, then ``<name>.pt`` and
+    ``<name>.json`` (the card) into ``out``.
+
+    Initialisation is seeded on the CPU, so it is the same on every device; the training
+    noise is drawn on the device (reproducible per device). A run may be resumed on another
+    device. One run writes an ``out`` folder at a time (a lock).
+
+    Parameters
+    ----------
+    cfg : TrainConfig
+        The run's settings.
+    out : str or Path
+        Output folder (checked writable before training starts).
+    resume : bool
+        Continue from ``<name>.ckpt`` in ``out`` (loaded as plain tensors: no code runs).
+    console : rich.console.Console, optional
+        Where progress goes.
+    command : str, optional
+        The command line to record in the card.
+    device : str or torch.device
+        ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"auto"`` (CUDA when present).
+
+    Returns
+    -------
+    dict
+        The card.
+    """
     cfg.check()
     device = resolve_device(device)
     out = ensure_writable(out)
