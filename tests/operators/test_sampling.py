@@ -40,7 +40,7 @@ def test_multilevel_saturates_coarse_levels_first():
 
 
 def test_bad_rate_and_pattern():
-    with pytest.raises(sr.StableReconError, match="rate must be in"):
+    with pytest.raises(sr.StableReconError, match=r"rate must be a finite number in \(0, 1\]"):
         sampling.uniform((8, 8), 1.5)
     with pytest.raises(sr.StableReconError, match="unknown sampling pattern"):
         sampling.make_mask("spiral", (8, 8), 0.2)

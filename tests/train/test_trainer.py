@@ -34,9 +34,9 @@ def test_resume_is_deterministic(tmp_path):
 
 
 def test_bad_options_are_named(tmp_path):
-    with pytest.raises(StableReconError, match="unknown network"):
+    with pytest.raises(StableReconError, match="net must be one of"):
         train(TrainConfig(net="automap"), tmp_path)
-    with pytest.raises(StableReconError, match="rate must be in"):
+    with pytest.raises(StableReconError, match=r"rate must be a finite number in \(0, 1\]"):
         train(TrainConfig(net="cascade", rate=1.5), tmp_path)
     train(TrainConfig(net="dncnn", size=32, epochs=1, steps=1, validation=1), tmp_path / "y")
     with pytest.raises(StableReconError, match="other options"):
