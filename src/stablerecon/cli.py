@@ -96,6 +96,7 @@ def audit_command(
     from stablerecon.devices import resolve_device
     from stablerecon.io import ensure_writable, locked
     from stablerecon.report.audit import run_to_folder
+    from stablerecon.report.describe import describe
 
     try:
         chosen = check_tests([t.strip() for t in tests.split(",") if t.strip()])
@@ -111,6 +112,8 @@ def audit_command(
             summary = {name: res.metrics for name, res in results.items()}
     except StableReconError as exc:
         _fail(exc)
+    for name, res in results.items():
+        console.print(f"{name}: " + " ".join(describe(res)), markup=False, highlight=False)
     console.print(f"[green]wrote[/] {out}")
     typer.echo(json.dumps(summary, indent=2, default=str))
 

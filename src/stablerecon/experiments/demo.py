@@ -26,6 +26,7 @@ from stablerecon.devices import resolve_device
 from stablerecon.errors import StableReconError
 from stablerecon.io import ensure_writable, locked
 from stablerecon.report import image_row, write_json
+from stablerecon.report.describe import contrast, describe
 from stablerecon.report.html import Section, write_report
 
 
@@ -52,57 +53,6 @@ def demo_image(name: str, size: int, device: torch.device) -> tuple[torch.Tensor
 def _pngs(result: audit.AuditResult, folder: Path) -> list[Path]:
     """Save an audit's result into ``folder``; its figures (for the report)."""
     return [f for f in result.save(folder) if f.suffix == ".png"]
-
-
-def _more_or_less(a: float, b: float) -> str:
-    return "more" if a > b else "less" if a < b else "as much"
-
-
-def contrast(result: dict[str, Any]) -> dict[str, Any]:
-    """The lecture's contrast in plain words, from the measured numbers (whichever way they
-    fall): how much more accurate Ψ is than Φ, what the largest worst-case r costs each, how
-    much each is moved by it, and how special that r is compared with random noise."""
-    rec = result["reconstructions"]
-    psi_db = rec["Ψ: deep cascade (shipped)"]["psnr_db"]
-    phi_db = rec["Φ: SR-LASSO (certified)"]["psnr_db"]
-    row = result["instability"]["cascade"]["perturbations"][-1]
-    fire = result["instability"]["firenet"]["perturbations"][-1]
-    nm = result["noise"]
-    lost_psi, lost_phi = row["psi"]["psnr_drop"], row["phi"]["psnr_drop"]
-    amp_psi, amp_phi = row["psi"]["amplification"], row["phi"]["amplification"]
-    ratio_psi = nm["ratio_worst_case_to_worst_random"]
-    ratio_phi = nm.get("phi_ratio_worst_case_to_worst_random", float("nan"))
-    numbers = {"overperformance_db": psi_db - phi_db, "r_rel": row["r_rel"],
-               "psnr_lost_psi": lost_psi, "psnr_lost_phi": lost_phi,
-               "amplification_psi": amp_psi, "amplification_phi": amp_phi,
-               "worst_over_random_psi": ratio_psi, "worst_over_random_phi": ratio_phi,
-               "psnr_lost_firenet": fire["psi"]["psnr_drop"],
-               "amplification_firenet": fire["psi"]["amplification"]}
-    sentences = [
-        f"Accuracy: the cascade Ψ reconstructs this image at {psi_db:.1f} dB and Φ at "
-        f"{phi_db:.1f} dB, so Ψ is {abs(psi_db - phi_db):.1f} dB "
-        f"{'more' if psi_db > phi_db else 'less'} accurate than the standard method.",
-        f"Worst case: a perturbation of {100 * row['r_rel']:.1f}% of the image's norm, tuned "
-        f"against Ψ, costs Ψ {lost_psi:.1f} dB; the same r costs Φ {lost_phi:.1f} dB, so Ψ "
-        f"loses {lost_psi / max(lost_phi, 1e-3):.1f}× {_more_or_less(lost_psi, lost_phi)} "
-        "than Φ." if lost_psi >= lost_phi else
-        f"Worst case: a perturbation of {100 * row['r_rel']:.1f}% of the image's norm, tuned "
-        f"against Ψ, costs Ψ {lost_psi:.1f} dB and Φ {lost_phi:.1f} dB: here Φ loses more.",
-        f"Output movement: Ψ's output moves {amp_psi:.1f}× the relative size of r and Φ's "
-        f"{amp_phi:.1f}×; Φ moves {_more_or_less(amp_phi, amp_psi)} than Ψ in norm"
-        + (", but its changes stay within its own larger error, which is why it loses fewer "
-           "dB." if amp_phi >= amp_psi and lost_phi < lost_psi else "."),
-        f"Is the worst case special? For Ψ it changes the output {ratio_psi:.1f}× more than "
-        f"the worst of {max(int(k) for k in nm['psi'] if k.isdigit())} random perturbations "
-        "of the same "
-        f"size; for Φ the same r is {ratio_phi:.1f}× its worst random change. "
-        + ("The tuned r exploits Ψ far more than Φ." if ratio_psi > 2 * ratio_phi else
-           "Ψ and Φ are exploited comparably by it."),
-        f"FIRENET, attacked directly at the same size, loses {fire['psi']['psnr_drop']:.1f} dB "
-        f"and moves {fire['psi']['amplification']:.1f}× (its Lipschitz constant is certified "
-        f"≤ {result['firenet_lipschitz']['certified_upper_bound']:.3g}).",
-    ]
-    return {"numbers": numbers, "sentences": sentences}
 
 
 def run_demo(out: Path, quick: bool = False, seed: int = 0,
@@ -218,49 +168,27 @@ def _run(out: Path, quick: bool, seed: int, console: Console, device: str | torc
         [(rows, list(rows[0]))], [f for f in files if f.suffix == ".png"]))
     if have_cascade:
         result.update({k: v.metrics for k, v in cascade_tests.items() if k != "instability"})
-        nm, km, am = result["noise"], result["kernel"], result["accuracy"]
-        sections.append(Section(
-            "Random-noise test",
-            [f"Gaussian perturbations of the same norm as the largest worst-case r "
-             f"(|r|/|x| = {nm['r_rel']:.3f}). Worst output change of the cascade: "
-             f"{nm['psi']['1']['worst_change_rel']:.4f} (K=1), "
-             f"{nm['psi']['20']['worst_change_rel']:.4f} (K=20), "
-             f"{nm['psi']['100']['worst_change_rel']:.4f} (K=100); under the worst case "
-             f"{nm['worst_case_change_rel']:.4f}: ratio worst-case / worst-random = "
-             f"{nm['ratio_worst_case_to_worst_random']:.1f}. Φ under the same worst case: "
-             f"{nm.get('phi_change_rel_under_worst_case', float('nan')):.4f}, which is "
-             f"{nm.get('phi_ratio_worst_case_to_worst_random', float('nan')):.1f}× its worst "
-             f"change under {nm['phi'].get('evaluated', 0)} random draws. "
-             + ("For Φ the r tuned against the cascade is little worse than noise."
-                if nm.get("phi_ratio_worst_case_to_worst_random", float("inf"))
-                < nm["ratio_worst_case_to_worst_random"] / 2
-                else "Φ is hurt by it about as much, relative to noise, as the cascade.")],
-            figures=_pngs(cascade_tests["noise"], out / "noise")))
-        sections.append(Section(
-            "Kernel certificate (Universal Instability Theorem)",
-            [f"x' = x + z with z in the kernel of A (a blob on unsampled frequencies, "
-             f"||z||/||x|| = {km['z_norm_rel']:.3f}): ||A(x − x')|| = "
-             f"{km['measurement_gap_rel']:.1e}·||Ax||. Any method errs by at least "
-             f"{km['unavoidable_error']:.3g} on one of the two; the cascade errs by "
-             f"{km['error_x']:.3g} and {km['error_x_prime']:.3g}. Share of each output that "
-             f"lies in the kernel of A (not determined by the data): cascade "
-             f"{km['hallucination_fraction_psi']:.1%}, Φ {km['hallucination_fraction_phi']:.1%}, "
-             f"truth {km['hallucination_fraction_truth']:.1%}."],
-            figures=_pngs(cascade_tests["kernel"], out / "kernel")))
-        text = (f"Smallest amplitude of the inserted text that Φ recovers (correlation ≥ "
-                f"{am['threshold']} in its region): {am['phi_smallest_amplitude']}. The cascade "
-                f"{'recovers' if am.get('psi_recovers_at_phi_amplitude') else 'does not recover'}"
-                " it at that amplitude (correlation "
-                f"{am.get('psi_correlation', float('nan')):.2f});"
-                f" its own smallest amplitude: {am['psi_smallest_amplitude']}.")
-        sections.append(Section("Accuracy test: can Ψ see a small detail?", [text],
-                                figures=_pngs(cascade_tests["accuracy"], out / "accuracy")))
+        for name, title in (("noise", "Random-noise test: the worst of K random perturbations "
+                                      "of the worst case's size"),
+                            ("kernel", "Kernel certificate (Universal Instability Theorem)"),
+                            ("accuracy", "Accuracy test: can Ψ see a small detail?")):
+            sections.append(Section(title, describe(cascade_tests[name]),
+                                    figures=_pngs(cascade_tests[name], out / name)))
+        rec = result["reconstructions"]
+        result["contrast"] = contrast(cascade_tests["instability"], cascade_tests["noise"],
+                                      rec["Ψ: deep cascade (shipped)"]["psnr_db"],
+                                      rec["Φ: SR-LASSO (certified)"]["psnr_db"])
+        fire = inst["firenet"].metrics["perturbations"][-1]["psi"]
+        result["contrast"]["numbers"].update(psnr_lost_firenet=fire["psnr_drop"],
+                                             amplification_firenet=fire["amplification"])
+        result["contrast"]["sentences"].append(
+            f"FIRENET, attacked directly at the same size, loses {fire['psnr_drop']:.1f} dB "
+            f"and moves {fire['amplification']:.1f}× (its Lipschitz constant is certified "
+            f"≤ {bound:.3g}).")
+        sections.insert(1, Section("What the numbers show", result["contrast"]["sentences"]))
     else:
         sections.append(Section("Shipped networks", ["mri-cascade is not installed: the "
                                                      "network audits were skipped."]))
-    if have_cascade:
-        result["contrast"] = contrast(result)
-        sections.insert(1, Section("What the numbers show", result["contrast"]["sentences"]))
     result["runtime_s"] = time.perf_counter() - t0
     metrics_file = write_json(out / "metrics.json", result)
     report = write_report(out / "report.html", "stablerecon demo: can this MRI reconstruction "
