@@ -142,10 +142,13 @@ def solve(
 
     from stablerecon import metrics, solvers
     from stablerecon.data.specs import image as image_from_spec
+    from stablerecon.io import ensure_writable
     from stablerecon.modality import modality as find_modality
     from stablerecon.noise import add_noise
 
     try:
+        if out is not None:
+            ensure_writable(out)  # before the solve, not after it
         mod = find_modality(modality)
         shape = (size, size)
         A = mod.operator(mod.spec(shape, rate=rate, mask_seed=seed, angles=angles))
