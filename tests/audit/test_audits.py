@@ -249,3 +249,13 @@ def test_a_model_returning_the_wrong_shape_is_named(mri32):
     A, x = mri32
     with pytest.raises(StableReconError, match="returned shape"):
         sr.audit.instability(lambda y: y, A, x, radii=[0.01], steps=1, phi=None)
+
+
+def test_instability_results_hand_on_their_perturbations_in_order(mri32, linear_recon):
+    A, x = mri32
+    res = sr.audit.instability(linear_recon, A, x, radii=[0.01, 0.03], steps=2, phi=None)
+    rs = res.perturbations()
+    assert len(rs) == 2 and len(res.outputs("psi")) == 2 and res.outputs("phi") == []
+    sizes = [float(r.norm() / x.norm()) for r in rs]
+    assert sizes == pytest.approx([0.01, 0.03], rel=1e-6)
+    assert sr.audit.AuditResult("kernel", {}).perturbations() == []

@@ -89,8 +89,7 @@ def noise(model: Any, A: LinearOperator, x: torch.Tensor, r: torch.Tensor | None
     phi_r = default_phi(A, phi, x)
     x = input_image(A, x, psi)
     if worst_case is not None:
-        j = len(worst_case.metrics["perturbations"])
-        r = worst_case.images[f"r{j}"]
+        r = worst_case.perturbations()[-1]
         space = worst_case.metrics["space"]
     ref = clean_outputs(psi, phi_r, A, x, clean)
     y0, base, phi_base = ref.y, ref.psi, ref.phi

@@ -90,6 +90,33 @@ class AuditResult:
     seed: int = 0
     notes: list[str] = field(default_factory=list)
 
+    def perturbations(self) -> list[torch.Tensor]:
+        """The instability test's perturbations r_1, r_2, … in the order of its sizes.
+
+        Returns
+        -------
+        list of torch.Tensor
+            One r per perturbation (empty for other tests).
+        """
+        return [self.images[f"r{j}"] for j in range(1, len(self.metrics.get(
+            "perturbations", [])) + 1) if f"r{j}" in self.images]
+
+    def outputs(self, method: str = "psi") -> list[torch.Tensor]:
+        """The instability test's perturbed outputs, one per perturbation.
+
+        Parameters
+        ----------
+        method : str
+            ``"psi"`` (Ψ(A(x + r_j))) or ``"phi"`` (Φ under the same r_j).
+
+        Returns
+        -------
+        list of torch.Tensor
+            One output per perturbation (empty when the method was not run).
+        """
+        return [self.images[f"{method}_r{j}"] for j in range(1, len(self.metrics.get(
+            "perturbations", [])) + 1) if f"{method}_r{j}" in self.images]
+
     def save(self, directory: str | Path) -> list[Path]:
         """Write ``<audit>.json`` and one PNG per figure into ``directory`` (atomically), by
         :func:`stablerecon.report.audit.save_result`.
