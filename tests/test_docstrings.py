@@ -64,3 +64,24 @@ def _problems(obj) -> list[str]:
     v, str) else "")
 def test_public_api_has_numpydoc_docstrings(name, obj):
     assert not _problems(obj), f"{name}: {_problems(obj)}"
+
+
+def test_shared_descriptions_are_filled_at_the_placeholder_indentation():
+    from stablerecon.docstrings import fill
+
+    shared = {"x": "x : torch.Tensor\n    The image."}
+
+    @fill(shared)
+    def f(x):
+        """Do it.
+
+        Parameters
+        ----------
+        {{x}}
+        """
+
+    assert inspect.getdoc(f) == ("Do it.\n\nParameters\n----------\nx : torch.Tensor\n"
+                                 "    The image.")
+    with pytest.raises(KeyError):
+        fill(shared)(type("C", (), {"__doc__": "    {{y}}"}))
+    assert "{{" not in "".join(inspect.getdoc(obj) or "" for _, obj in _public_api())

@@ -8,7 +8,22 @@ import numpy as np
 import torch
 from skimage.metrics import structural_similarity
 
+from stablerecon.docstrings import fill
+
 __all__ = ["psnr", "relative_error", "ssim"]
+
+
+#: what the image comparisons take (``{{name}}`` lines, see
+#: :mod:`stablerecon.docstrings`)
+_COMPARE_DOCS = {
+    "compare": """
+    Parameters
+    ----------
+    estimate, reference : torch.Tensor
+        Images of the same shape (real or complex: magnitudes are compared).
+    data_range : float, optional
+        The peak value range (default: max |reference| - min |reference|).""",
+}
 
 
 def relative_error(estimate: torch.Tensor, reference: torch.Tensor) -> float:
@@ -28,16 +43,12 @@ def relative_error(estimate: torch.Tensor, reference: torch.Tensor) -> float:
     return float(torch.linalg.vector_norm(estimate - reference)) / (ref or 1.0)
 
 
+@fill(_COMPARE_DOCS)
 def psnr(estimate: torch.Tensor, reference: torch.Tensor, data_range: float | None = None) -> float:
     r"""Peak signal-to-noise ratio of |estimate| against |reference|:
     :math:`10 \log_{10}(R^2 / \mathrm{MSE})` dB, R the data range.
 
-    Parameters
-    ----------
-    estimate, reference : torch.Tensor
-        Images of the same shape (real or complex: magnitudes are compared).
-    data_range : float, optional
-        The peak value range (default: max |reference| - min |reference|).
+    {{compare}}
 
     Returns
     -------
@@ -51,15 +62,11 @@ def psnr(estimate: torch.Tensor, reference: torch.Tensor, data_range: float | No
     return math.inf if mse == 0 else 10.0 * math.log10(data_range**2 / mse)
 
 
+@fill(_COMPARE_DOCS)
 def ssim(estimate: torch.Tensor, reference: torch.Tensor, data_range: float | None = None) -> float:
     """Structural similarity (scikit-image) of |estimate| against |reference| (2-D).
 
-    Parameters
-    ----------
-    estimate, reference : torch.Tensor
-        Images of the same shape (real or complex: magnitudes are compared).
-    data_range : float, optional
-        The peak value range (default: max |reference| - min |reference|).
+    {{compare}}
 
     Returns
     -------

@@ -14,10 +14,18 @@ from typing import Any
 import numpy as np
 import torch
 
-from stablerecon.audit.common import Clean, clean_outputs, default_phi, input_image, quality
+from stablerecon.audit.common import (
+    PARAMETERS,
+    Clean,
+    clean_outputs,
+    default_phi,
+    input_image,
+    quality,
+)
 from stablerecon.audit.details import detail as make_detail
 from stablerecon.audit.reconstructor import as_reconstructor
 from stablerecon.audit.result import AuditResult, Figure
+from stablerecon.docstrings import fill
 from stablerecon.errors import StableReconError
 from stablerecon.operators.base import LinearOperator
 
@@ -47,6 +55,7 @@ def correlation(a: torch.Tensor, b: torch.Tensor) -> float:
     return float((a @ b) / max(float(a.norm() * b.norm()), 1e-300))
 
 
+@fill(PARAMETERS)
 def accuracy(model: Any, A: LinearOperator, x: torch.Tensor, detail: Any = "text",
              position: tuple[float, float] = (0.62, 0.5), size: float = 0.12,
              threshold: float = 0.7, amplitude_range: tuple[float, float] = (0.005, 1.0),
@@ -60,13 +69,9 @@ def accuracy(model: Any, A: LinearOperator, x: torch.Tensor, detail: Any = "text
 
     Parameters
     ----------
-    model : callable or torch.nn.Module
-        Ψ: anything :func:`~stablerecon.audit.as_reconstructor` accepts (a module
-        ``y -> x̂``, a registry name, a card path, a TorchScript file).
-    A : LinearOperator
-        The forward map Ψ is audited on.
-    x : torch.Tensor
-        The true image, shape ``A.in_shape``.
+    {{model}}
+    {{A}}
+    {{x}}
     detail : str or torch.Tensor
         ``"text"``, ``"dots"``, ``"lines"``, ``"blob"`` or an image of the detail.
     position : (float, float)
@@ -79,12 +84,9 @@ def accuracy(model: Any, A: LinearOperator, x: torch.Tensor, detail: Any = "text
         Where the bisection searches (relative to max |x|).
     iterations : int
         Bisection steps.
-    phi : "auto", callable or None
-        Φ beside Ψ: ``"auto"``, the standard method of A's modality; None: no Φ.
-    seed : int
-        Seed of every random draw.
-    clean : Clean, optional
-        Ψ(Ax) and Φ(Ax) already computed (:func:`clean_outputs`), not solved again.
+    {{phi}}
+    {{seed}}
+    {{clean}}
 
     Returns
     -------

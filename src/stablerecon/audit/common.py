@@ -16,6 +16,30 @@ from stablerecon.modality import modality_of
 from stablerecon.noise import gaussian
 from stablerecon.operators.base import LinearOperator
 
+#: the parameters the audits share, described once (``{{name}}`` lines, see
+#: :mod:`stablerecon.docstrings`)
+PARAMETERS = {
+    "model": """
+    model : callable or torch.nn.Module
+        Ψ: anything :func:`~stablerecon.audit.as_reconstructor` accepts (a module
+        ``y -> x̂``, a registry name, a card path, a TorchScript file).""",
+    "A": """
+    A : LinearOperator
+        The forward map Ψ is audited on.""",
+    "x": """
+    x : torch.Tensor
+        The true image, shape ``A.in_shape``.""",
+    "phi": """
+    phi : "auto", callable or None
+        Φ beside Ψ: ``"auto"``, the standard method of A's modality; None: no Φ.""",
+    "seed": """
+    seed : int
+        Seed of every random draw.""",
+    "clean": """
+    clean : Clean, optional
+        Ψ(Ax) and Φ(Ax) already computed (:func:`clean_outputs`), not solved again.""",
+}
+
 
 def default_phi(A: LinearOperator, phi: Any = "auto", x: torch.Tensor | None = None,
                 **options: Any) -> Reconstructor | None:

@@ -11,6 +11,7 @@ import torch
 
 from stablerecon import validate
 from stablerecon.audit.common import (
+    PARAMETERS,
     default_phi,
     input_image,
     norm,
@@ -21,6 +22,7 @@ from stablerecon.audit.common import (
 from stablerecon.audit.reconstructor import as_reconstructor
 from stablerecon.audit.result import AuditResult, Plot
 from stablerecon.devices import generator
+from stablerecon.docstrings import fill
 from stablerecon.noise import gaussian
 from stablerecon.operators.base import LinearOperator
 
@@ -37,6 +39,7 @@ def _worst_error(psi, y0, x, radius, steps, restarts, gen) -> torch.Tensor:
     return best_e
 
 
+@fill(PARAMETERS)
 def curve(model: Any, A: LinearOperator, x: torch.Tensor,
           eps: Sequence[float] = (0.0, 0.01, 0.02, 0.04, 0.08), steps: int = 20,
           restarts: int = 2, gaussian_draws: int = 5, seed: int = 0,
@@ -50,23 +53,17 @@ def curve(model: Any, A: LinearOperator, x: torch.Tensor,
 
     Parameters
     ----------
-    model : callable or torch.nn.Module
-        Ψ: anything :func:`~stablerecon.audit.as_reconstructor` accepts (a module
-        ``y -> x̂``, a registry name, a card path, a TorchScript file).
-    A : LinearOperator
-        The forward map Ψ is audited on.
-    x : torch.Tensor
-        The true image, shape ``A.in_shape``.
+    {{model}}
+    {{A}}
+    {{x}}
     eps : sequence of float
         Sizes ε = ||e||/||Ax|| ≥ 0.
     steps, restarts : int
         Ascent steps per start, and starts per ε.
     gaussian_draws : int
         Random draws averaged per ε.
-    seed : int
-        Seed of every random draw.
-    phi : "auto", callable or None
-        Φ beside Ψ: ``"auto"``, the standard method of A's modality; None: no Φ.
+    {{seed}}
+    {{phi}}
 
     Returns
     -------

@@ -23,6 +23,7 @@ import torch
 
 from stablerecon import validate
 from stablerecon.audit.common import (
+    PARAMETERS,
     Clean,
     clean_outputs,
     default_phi,
@@ -38,6 +39,7 @@ from stablerecon.audit.common import (
 from stablerecon.audit.reconstructor import as_reconstructor
 from stablerecon.audit.result import AuditResult, Figure
 from stablerecon.devices import generator
+from stablerecon.docstrings import fill
 from stablerecon.errors import StableReconError
 from stablerecon.noise import gaussian
 from stablerecon.operators.base import LinearOperator
@@ -105,6 +107,7 @@ def _gradient_free(psi, A, x, base, radius, steps, space, gen) -> tuple[torch.Te
     return best_r, trace
 
 
+@fill(PARAMETERS)
 def instability(model: Any, A: LinearOperator, x: torch.Tensor,
                 penalty: float | Sequence[float] | None = None,
                 radii: Sequence[float] | None = None, steps: int = 100,
@@ -120,13 +123,9 @@ def instability(model: Any, A: LinearOperator, x: torch.Tensor,
 
     Parameters
     ----------
-    model : callable or torch.nn.Module
-        Ψ: anything :func:`~stablerecon.audit.as_reconstructor` accepts (a module
-        ``y -> x̂``, a registry name, a card path, a TorchScript file).
-    A : LinearOperator
-        The forward map Ψ is audited on.
-    x : torch.Tensor
-        The true image, shape ``A.in_shape``.
+    {{model}}
+    {{A}}
+    {{x}}
     penalty : float or sequence of float, optional
         The attack's λ (λ mode), one per perturbation.
     radii : sequence of float, optional
@@ -141,10 +140,8 @@ def instability(model: Any, A: LinearOperator, x: torch.Tensor,
         ||Ax||).
     restarts : int
         Random starts per perturbation; the best is kept.
-    seed : int
-        Seed of every random draw.
-    phi : "auto", callable or None
-        Φ beside Ψ: ``"auto"``, the standard method of A's modality; None: no Φ.
+    {{seed}}
+    {{phi}}
     gradient_free : bool, optional
         Random directions and (1+1) evolution instead of gradients (default: when Ψ is
         not differentiable; a weaker search, labelled so).
@@ -152,8 +149,7 @@ def instability(model: Any, A: LinearOperator, x: torch.Tensor,
         Early stop when 10 steps gain less than this, relatively.
     progress : bool
         Show a progress bar.
-    clean : Clean, optional
-        Ψ(Ax) and Φ(Ax) already computed (:func:`clean_outputs`), not solved again.
+    {{clean}}
 
     Returns
     -------

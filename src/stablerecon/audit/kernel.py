@@ -21,10 +21,18 @@ from typing import Any
 
 import torch
 
-from stablerecon.audit.common import Clean, clean_outputs, default_phi, input_image, norm
+from stablerecon.audit.common import (
+    PARAMETERS,
+    Clean,
+    clean_outputs,
+    default_phi,
+    input_image,
+    norm,
+)
 from stablerecon.audit.details import detail as make_detail
 from stablerecon.audit.reconstructor import as_reconstructor
 from stablerecon.audit.result import AuditResult, Figure
+from stablerecon.docstrings import fill
 from stablerecon.errors import StableReconError
 from stablerecon.operators.base import LinearOperator
 from stablerecon.operators.fourier import SubsampledFourier
@@ -71,6 +79,7 @@ def kernel_component(A: LinearOperator, v: torch.Tensor) -> torch.Tensor:
     return v - _pinv_part(A, v)
 
 
+@fill(PARAMETERS)
 def kernel(model: Any, A: LinearOperator, x: torch.Tensor, z: torch.Tensor | None = None,
            detail: str = "blob", amplitude: float = 0.3, eta: float | None = None,
            seed: int = 0, phi: Any = "auto", clean: Clean | None = None) -> AuditResult:
@@ -81,13 +90,9 @@ def kernel(model: Any, A: LinearOperator, x: torch.Tensor, z: torch.Tensor | Non
 
     Parameters
     ----------
-    model : callable or torch.nn.Module
-        Ψ: anything :func:`~stablerecon.audit.as_reconstructor` accepts (a module
-        ``y -> x̂``, a registry name, a card path, a TorchScript file).
-    A : LinearOperator
-        The forward map Ψ is audited on.
-    x : torch.Tensor
-        The true image, shape ``A.in_shape``.
+    {{model}}
+    {{A}}
+    {{x}}
     z : torch.Tensor, optional
         The kernel direction (default: ``detail`` projected on ker A, scaled to max |z| =
         ``amplitude``).
@@ -98,12 +103,9 @@ def kernel(model: Any, A: LinearOperator, x: torch.Tensor, z: torch.Tensor | Non
     eta : float, optional
         The theorem's accuracy tolerance (default 0.25·||z||, so the bound is informative
         when Ψ is that accurate).
-    seed : int
-        Seed of every random draw.
-    phi : "auto", callable or None
-        Φ beside Ψ: ``"auto"``, the standard method of A's modality; None: no Φ.
-    clean : Clean, optional
-        Ψ(Ax) and Φ(Ax) already computed (:func:`clean_outputs`), not solved again.
+    {{seed}}
+    {{phi}}
+    {{clean}}
 
     Returns
     -------

@@ -7,14 +7,16 @@ from typing import Any
 
 import torch
 
-from stablerecon.audit.common import default_phi, quality
+from stablerecon.audit.common import PARAMETERS, default_phi, quality
 from stablerecon.audit.reconstructor import as_reconstructor
 from stablerecon.audit.result import AuditResult, Plot
+from stablerecon.docstrings import fill
 from stablerecon.errors import StableReconError
 from stablerecon.operators.fourier import SubsampledFourier
 from stablerecon.operators.sampling import nested_masks
 
 
+@fill(PARAMETERS)
 def more_samples(model: Any, x: torch.Tensor,
                  rates: Sequence[float] = (0.15, 0.25, 0.35, 0.5), seed: int = 0,
                  phi: Any = "auto") -> AuditResult:
@@ -29,14 +31,11 @@ def more_samples(model: Any, x: torch.Tensor,
     ----------
     model : torch.nn.Module
         Ψ carrying its Fourier operator as ``model.A`` (the registry MRI models do).
-    x : torch.Tensor
-        The true image, shape ``A.in_shape``.
+    {{x}}
     rates : sequence of float
         Sampling rates in (0, 1].
-    seed : int
-        Seed of every random draw.
-    phi : "auto", callable or None
-        Φ beside Ψ: ``"auto"``, the standard method of A's modality; None: no Φ.
+    {{seed}}
+    {{phi}}
 
     Returns
     -------

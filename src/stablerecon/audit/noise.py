@@ -12,6 +12,7 @@ from stablerecon import metrics as quality_metrics  # "metrics" names the result
 from stablerecon import validate
 from stablerecon.audit import common
 from stablerecon.audit.common import (
+    PARAMETERS,
     Clean,
     clean_outputs,
     default_phi,
@@ -22,6 +23,7 @@ from stablerecon.audit.common import (
 from stablerecon.audit.reconstructor import as_reconstructor
 from stablerecon.audit.result import AuditResult, Figure
 from stablerecon.devices import generator
+from stablerecon.docstrings import fill
 from stablerecon.errors import StableReconError
 from stablerecon.noise import gaussian
 from stablerecon.operators.base import LinearOperator
@@ -39,6 +41,7 @@ def _changes(recon, A, x, rs, space, base, chunk=10) -> tuple[list[float], list[
     return changes, psnrs
 
 
+@fill(PARAMETERS)
 def noise(model: Any, A: LinearOperator, x: torch.Tensor, r: torch.Tensor | None = None,
           r_rel: float | None = None, K: Sequence[int] = (1, 20, 100), space: str = "image",
           seed: int = 0, phi: Any = "auto", phi_K: int = 20,
@@ -52,13 +55,9 @@ def noise(model: Any, A: LinearOperator, x: torch.Tensor, r: torch.Tensor | None
 
     Parameters
     ----------
-    model : callable or torch.nn.Module
-        Ψ: anything :func:`~stablerecon.audit.as_reconstructor` accepts (a module
-        ``y -> x̂``, a registry name, a card path, a TorchScript file).
-    A : LinearOperator
-        The forward map Ψ is audited on.
-    x : torch.Tensor
-        The true image, shape ``A.in_shape``.
+    {{model}}
+    {{A}}
+    {{x}}
     r : torch.Tensor, optional
         A perturbation whose norm the random draws take.
     r_rel : float, optional
@@ -67,17 +66,14 @@ def noise(model: Any, A: LinearOperator, x: torch.Tensor, r: torch.Tensor | None
         Draw counts to report (the worst of the first K).
     space : str
         ``"image"`` or ``"measurement"``.
-    seed : int
-        Seed of every random draw.
-    phi : "auto", callable or None
-        Φ beside Ψ: ``"auto"``, the standard method of A's modality; None: no Φ.
+    {{seed}}
+    {{phi}}
     phi_K : int
         How many of the draws Φ is evaluated on (a solve each).
     worst_case : AuditResult, optional
         An instability result: r is its largest perturbation, and the result states the
         ratio worst-case / worst-random for Ψ and (over Φ's draws) for Φ under the same r.
-    clean : Clean, optional
-        Ψ(Ax) and Φ(Ax) already computed (:func:`clean_outputs`), not solved again.
+    {{clean}}
 
     Returns
     -------

@@ -18,6 +18,7 @@ import torch
 from stablerecon import validate
 from stablerecon.audit.accuracy import accuracy
 from stablerecon.audit.common import (
+    PARAMETERS,
     Clean,
     clean_outputs,
     default_phi,
@@ -30,6 +31,7 @@ from stablerecon.audit.more_samples import more_samples
 from stablerecon.audit.noise import noise
 from stablerecon.audit.reconstructor import as_reconstructor
 from stablerecon.audit.result import AuditResult
+from stablerecon.docstrings import fill
 from stablerecon.errors import StableReconError
 from stablerecon.operators.base import LinearOperator
 
@@ -63,6 +65,7 @@ def check_tests(tests: Sequence[str]) -> list[str]:
     return chosen
 
 
+@fill(PARAMETERS)
 def run(model: Any, A: LinearOperator, x: torch.Tensor,
         tests: Sequence[str] = ("instability", "noise", "kernel"), *,
         radii: Sequence[float] = (0.01, 0.02, 0.04), steps: int = 30, seed: int = 0,
@@ -76,13 +79,9 @@ def run(model: Any, A: LinearOperator, x: torch.Tensor,
 
     Parameters
     ----------
-    model : callable or torch.nn.Module
-        Ψ: anything :func:`~stablerecon.audit.as_reconstructor` accepts (a module
-        ``y -> x̂``, a registry name, a card path, a TorchScript file).
-    A : LinearOperator
-        The forward map Ψ is audited on.
-    x : torch.Tensor
-        The true image, shape ``A.in_shape``.
+    {{model}}
+    {{A}}
+    {{x}}
     tests : sequence of str
         From :data:`TESTS`: ``instability``, ``noise``, ``curve``, ``more_samples``,
         ``accuracy``, ``kernel``.
@@ -90,18 +89,15 @@ def run(model: Any, A: LinearOperator, x: torch.Tensor,
         Perturbation sizes ||r||/||x|| of the instability and noise tests.
     steps : int
         Ascent steps of each worst-case search (the robustness curve uses a third).
-    seed : int
-        Seed of every random draw.
-    phi : "auto", callable or None
-        Φ beside Ψ: ``"auto"``, the standard method of A's modality; None: no Φ.
+    {{seed}}
+    {{phi}}
     phi_options : dict, optional
         Options of the automatic Φ, such as ``tol`` and ``max_iter``.
     options : dict, optional
         Keyword arguments per test, e.g. ``{"noise": {"K": (1, 20)}}``.
     progress : bool
         Show progress bars.
-    clean : Clean, optional
-        Ψ(Ax) and Φ(Ax) already computed (:func:`clean_outputs`), not solved again.
+    {{clean}}
     done : dict, optional
         Results of an earlier run with the same settings, taken as they are (the noise
         test compares with a done instability test).

@@ -41,6 +41,8 @@ import numpy as np
 import torch
 
 from stablerecon import validate
+from stablerecon.data.phantoms import PLACEMENT_DOCS
+from stablerecon.docstrings import fill
 from stablerecon.errors import StableReconError
 
 TEMPLATE = "datasets/data/mni_icbm152_t1_tal_nlin_sym_09a_converted.nii.gz"
@@ -111,6 +113,7 @@ def _square(sl: np.ndarray, size: int) -> np.ndarray:
     return out / max(float(out.max()), 1e-12)
 
 
+@fill(PLACEMENT_DOCS)
 def brain_slices(size: int = 128, split: str = "test", orientation: str = "axial",
                  dtype: torch.dtype = torch.float32,
                  device: str | torch.device = "cpu") -> torch.Tensor:
@@ -128,10 +131,7 @@ def brain_slices(size: int = 128, split: str = "test", orientation: str = "axial
         ``"test"`` or ``"train"``.
     orientation : str
         ``"axial"``, ``"coronal"`` or ``"sagittal"``.
-    dtype : torch.dtype
-        The result's dtype.
-    device : str or torch.device
-        Where the result lives.
+    {{dtype_device}}
 
     Returns
     -------

@@ -6,6 +6,7 @@ import numpy as np
 import torch
 
 from stablerecon import validate
+from stablerecon.docstrings import fill
 from stablerecon.errors import StableReconError
 
 # Modified Shepp–Logan (Toft, 1996): intensity, semi-axes a, b, centre x0, y0, angle (deg),
@@ -59,6 +60,18 @@ def ellipses_image(size: int, params: np.ndarray, supersample: int = 2) -> np.nd
     return img.reshape(size, supersample, size, supersample).mean(axis=(1, 3))
 
 
+#: parameters the image makers document alike (``{{name}}`` lines, see
+#: :mod:`stablerecon.docstrings`)
+PLACEMENT_DOCS = {
+    "dtype_device": """
+    dtype : torch.dtype
+        The result's dtype.
+    device : str or torch.device
+        Where the result lives.""",
+}
+
+
+@fill(PLACEMENT_DOCS)
 def shepp_logan(size: int = 256, dtype: torch.dtype = torch.float32,
                 device: str | torch.device = "cpu") -> torch.Tensor:
     """Modified Shepp–Logan phantom (Toft 1996), values in [0, 1].
@@ -67,10 +80,7 @@ def shepp_logan(size: int = 256, dtype: torch.dtype = torch.float32,
     ----------
     size : int
         Side in pixels.
-    dtype : torch.dtype
-        The result's dtype.
-    device : str or torch.device
-        Where the result lives.
+    {{dtype_device}}
 
     Returns
     -------

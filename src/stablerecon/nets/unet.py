@@ -22,6 +22,19 @@ class _ResidualUNet(OperatorNet):
 
 
     def initial(self, y: torch.Tensor) -> torch.Tensor:
+        """The network's first estimate x₀ from the measurements (FBPConvNet: FBP(y);
+        DAGAN: the zero-filled A*y).
+
+        Parameters
+        ----------
+        y : torch.Tensor
+            Measurements, batched.
+
+        Returns
+        -------
+        torch.Tensor
+            x₀, which the U-Net then corrects.
+        """
         raise NotImplementedError
 
     def forward(self, y: torch.Tensor) -> torch.Tensor:
@@ -49,18 +62,6 @@ class FBPConvNet(_ResidualUNet):
     """
 
     def initial(self, y: torch.Tensor) -> torch.Tensor:
-        """The network's first estimate x₀ from the measurements.
-
-        Parameters
-        ----------
-        y : torch.Tensor
-            Measurements, batched.
-
-        Returns
-        -------
-        torch.Tensor
-            The filtered back-projection FBP(y).
-        """
         return self.A.fbp(y)
 
 
@@ -83,18 +84,6 @@ class DAGAN(_ResidualUNet):
     complex_data = True
 
     def initial(self, y: torch.Tensor) -> torch.Tensor:
-        """The network's first estimate x₀ from the measurements.
-
-        Parameters
-        ----------
-        y : torch.Tensor
-            Measurements, batched.
-
-        Returns
-        -------
-        torch.Tensor
-            The zero-filled image A*y.
-        """
         return self.A.H(y)
 
 

@@ -534,33 +534,9 @@ class RealInput(LinearOperator):
         self.complex_output = op.complex_output
 
     def input_dtype(self, dtype: torch.dtype = torch.float32) -> torch.dtype:
-        """The real dtype of the requested precision.
-
-        Parameters
-        ----------
-        dtype : torch.dtype
-            The precision wanted.
-
-        Returns
-        -------
-        torch.dtype
-            The real dtype.
-        """
         return real_dtype(dtype)
 
     def output_dtype(self, dtype: torch.dtype = torch.float32) -> torch.dtype:
-        """The dtype of A x for an input of ``dtype`` (that of the wrapped operator).
-
-        Parameters
-        ----------
-        dtype : torch.dtype
-            The input's dtype.
-
-        Returns
-        -------
-        torch.dtype
-            The output's dtype.
-        """
         return self.op.output_dtype(dtype)
 
     def _forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -87,18 +87,6 @@ class SubsampledFourier(LinearOperator):
         return self.out_shape[0] / (self.in_shape[0] * self.in_shape[1])
 
     def input_dtype(self, dtype: torch.dtype = torch.float32) -> torch.dtype:
-        """The dtype a vector of the input space should have.
-
-        Parameters
-        ----------
-        dtype : torch.dtype
-            The precision wanted.
-
-        Returns
-        -------
-        torch.dtype
-            The complex dtype of that precision.
-        """
         return complex_dtype(dtype)
 
     def _forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -49,18 +49,6 @@ class Matrix(LinearOperator):
         return x.to(dtype), self.matrix.to(dtype)
 
     def input_dtype(self, dtype: torch.dtype = torch.float32) -> torch.dtype:
-        """The dtype a vector of the input space should have.
-
-        Parameters
-        ----------
-        dtype : torch.dtype
-            The precision wanted.
-
-        Returns
-        -------
-        torch.dtype
-            That precision, complex when M is complex.
-        """
         return complex_dtype(dtype) if self.matrix.is_complex() else dtype
 
     def _forward(self, x: torch.Tensor) -> torch.Tensor:

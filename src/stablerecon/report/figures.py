@@ -12,7 +12,25 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
+from stablerecon.docstrings import fill
 from stablerecon.io import atomic_write
+
+#: how image figures are shown and saved (``{{name}}`` lines, see
+#: :mod:`stablerecon.docstrings`)
+_DISPLAY_DOCS = {
+    "display": """
+    vrange : (float, float) or None
+        Shared display range (None: each panel scaled to its own range).
+    suptitle : str, optional
+        The figure's title.
+    panel_size : float
+        Inches per panel.
+
+    Returns
+    -------
+    Path
+        The PNG written.""",
+}
 
 
 def to_display(image: torch.Tensor | np.ndarray) -> np.ndarray:
@@ -33,6 +51,7 @@ def to_display(image: torch.Tensor | np.ndarray) -> np.ndarray:
     return np.abs(arr) if np.iscomplexobj(arr) else arr
 
 
+@fill(_DISPLAY_DOCS)
 def image_grid(
     path: str | Path,
     rows: Sequence[Sequence[torch.Tensor | np.ndarray]],
@@ -52,17 +71,7 @@ def image_grid(
         Tensors or arrays, row by row (complex ones shown as modulus).
     titles : sequence of sequence of str
         A title per image.
-    vrange : (float, float) or None
-        Shared display range (None: each panel scaled to its own range).
-    suptitle : str, optional
-        The figure's title.
-    panel_size : float
-        Inches per panel.
-
-    Returns
-    -------
-    Path
-        The PNG written.
+    {{display}}
     """
     n_rows, n_cols = len(rows), max(len(r) for r in rows)
     fig = Figure(figsize=(panel_size * n_cols, panel_size * n_rows + 0.4))
@@ -83,6 +92,7 @@ def image_grid(
     return atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=100))
 
 
+@fill(_DISPLAY_DOCS)
 def image_row(
     path: str | Path,
     images: Sequence[torch.Tensor | np.ndarray],
@@ -101,17 +111,7 @@ def image_row(
         Tensors or arrays.
     titles : sequence of str
         A title per image.
-    vrange : (float, float) or None
-        Shared display range (None: each panel scaled to its own range).
-    suptitle : str, optional
-        The figure's title.
-    panel_size : float
-        Inches per panel.
-
-    Returns
-    -------
-    Path
-        The PNG written.
+    {{display}}
     """
     return image_grid(path, [images], [titles], vrange=vrange, suptitle=suptitle,
                       panel_size=panel_size)

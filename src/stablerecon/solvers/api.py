@@ -8,6 +8,7 @@ import torch
 
 from stablerecon import validate
 from stablerecon.devices import module_device
+from stablerecon.docstrings import fill
 from stablerecon.errors import StableReconError
 from stablerecon.modality import MODALITIES
 from stablerecon.operators.base import LinearOperator, RealInput, sample_norm
@@ -103,6 +104,33 @@ def _bcast(v: torch.Tensor, ndim: int) -> torch.Tensor:
     return v.reshape(*v.shape, *([1] * ndim))
 
 
+#: what qcbp, u_lasso and sr_lasso document alike (``{{name}}`` lines, see
+#: :mod:`stablerecon.docstrings`)
+_SOLVE_DOCS = {
+    "A_y": """
+    Parameters
+    ----------
+    A : LinearOperator
+        The forward map.
+    y : torch.Tensor
+        Measurements, shape ``(*batch, *A.out_shape)``.""",
+    "W_weights": """
+    W : LinearOperator, optional
+        Sparsifying transform (default: the identity).
+    weights : torch.Tensor, optional
+        Weights w of the l1 norm, broadcastable to W's output (default: 1).""",
+    "result": """
+    **options
+        As in :func:`qcbp`.
+
+    Returns
+    -------
+    SolverResult
+        ``x``, ``certificate`` (the duality gap), ``converged``, ``status``.""",
+}
+
+
+@fill(_SOLVE_DOCS)
 def qcbp(A: LinearOperator, y: torch.Tensor, eta: float, W: LinearOperator | None = None,
          weights: torch.Tensor | None = None, method: str = "restarted_pdhg",
          **options) -> SolverResult:
@@ -110,18 +138,10 @@ def qcbp(A: LinearOperator, y: torch.Tensor, eta: float, W: LinearOperator | Non
 
     .. math:: \min_z \|Wz\|_{w,1} \quad \text{subject to} \quad \|Az - y\|_2 \le \eta
 
-    Parameters
-    ----------
-    A : LinearOperator
-        The forward map.
-    y : torch.Tensor
-        Measurements, shape ``(*batch, *A.out_shape)``.
+    {{A_y}}
     eta : float
         The noise level η ≥ 0 (the constraint's radius).
-    W : LinearOperator, optional
-        Sparsifying transform (default: the identity).
-    weights : torch.Tensor, optional
-        Weights w of the l1 norm, broadcastable to W's output (default: 1).
+    {{W_weights}}
     method : str
         ``"restarted_pdhg"`` (default) or ``"pdhg"``.
     **options
@@ -141,7 +161,6 @@ def qcbp(A: LinearOperator, y: torch.Tensor, eta: float, W: LinearOperator | Non
 
     Examples
     --------
-
     >>> import torch, stablerecon as sr
     >>> A = sr.operators.dct_rows(64, 32, seed=0)
     >>> x = sr.data.sparse_vector(64, 3, seed=0)
@@ -163,6 +182,7 @@ def qcbp(A: LinearOperator, y: torch.Tensor, eta: float, W: LinearOperator | Non
     return solve(problem, method, **options)
 
 
+@fill(_SOLVE_DOCS)
 def u_lasso(A: LinearOperator, y: torch.Tensor, lam: float, W: LinearOperator | None = None,
             weights: torch.Tensor | None = None, method: str = "restarted_pdhg",
             **options) -> SolverResult:
@@ -170,32 +190,17 @@ def u_lasso(A: LinearOperator, y: torch.Tensor, lam: float, W: LinearOperator | 
 
     .. math:: \min_z \lambda\|Wz\|_{w,1} + \|Az - y\|_2^2
 
-    Parameters
-    ----------
-    A : LinearOperator
-        The forward map.
-    y : torch.Tensor
-        Measurements, shape ``(*batch, *A.out_shape)``.
+    {{A_y}}
     lam : float
         λ > 0, the weight of the sparsity term.
-    W : LinearOperator, optional
-        Sparsifying transform (default: the identity).
-    weights : torch.Tensor, optional
-        Weights w of the l1 norm, broadcastable to W's output (default: 1).
+    {{W_weights}}
     method : str
         ``"restarted_pdhg"`` (default), ``"pdhg"``, ``"fista"`` or ``"ista"`` (the last two need W
         unitary or None).
-    **options
-        As in :func:`qcbp`.
-
-    Returns
-    -------
-    SolverResult
-        ``x``, ``certificate`` (the duality gap), ``converged``, ``status``.
+    {{result}}
 
     Examples
     --------
-
     >>> import torch, stablerecon as sr
     >>> A = sr.operators.Identity((4,))
     >>> y = torch.tensor([3.0, -0.2, 0.5, 0.0], dtype=torch.float64)
@@ -206,6 +211,7 @@ def u_lasso(A: LinearOperator, y: torch.Tensor, lam: float, W: LinearOperator | 
     return solve(Problem(ULasso(), A, y, lam=lam, W=W, weights=weights), method, **options)
 
 
+@fill(_SOLVE_DOCS)
 def sr_lasso(A: LinearOperator, y: torch.Tensor, lam: float, W: LinearOperator | None = None,
              weights: torch.Tensor | None = None, method: str = "restarted_pdhg",
              **options) -> SolverResult:
@@ -215,31 +221,16 @@ def sr_lasso(A: LinearOperator, y: torch.Tensor, lam: float, W: LinearOperator |
 
     The problem FIRENETs unroll; its good λ does not depend on the noise level.
 
-    Parameters
-    ----------
-    A : LinearOperator
-        The forward map.
-    y : torch.Tensor
-        Measurements, shape ``(*batch, *A.out_shape)``.
+    {{A_y}}
     lam : float
         λ > 0, the weight of the sparsity term.
-    W : LinearOperator, optional
-        Sparsifying transform (default: the identity).
-    weights : torch.Tensor, optional
-        Weights w of the l1 norm, broadcastable to W's output (default: 1).
+    {{W_weights}}
     method : str
         ``"restarted_pdhg"`` (default), ``"pdhg"``.
-    **options
-        As in :func:`qcbp`.
-
-    Returns
-    -------
-    SolverResult
-        ``x``, ``certificate`` (the duality gap), ``converged``, ``status``.
+    {{result}}
 
     Examples
     --------
-
     >>> import torch, stablerecon as sr
     >>> mask = sr.operators.sampling.variable_density((32, 32), 0.4, seed=0)
     >>> A = sr.operators.SubsampledFourier((32, 32), mask)

@@ -36,9 +36,10 @@ import warnings
 
 import torch
 
+from stablerecon.docstrings import fill
 from stablerecon.operators.base import sample_norm
 from stablerecon.prox import project_box
-from stablerecon.solvers.problem import Problem
+from stablerecon.solvers.problem import RUN_DOCS, Problem
 from stablerecon.solvers.result import Certificate, SolverResult
 
 
@@ -116,6 +117,7 @@ def warn_unconverged(result: SolverResult) -> None:
     )
 
 
+@fill(RUN_DOCS)
 def primal_dual(
     problem: Problem,
     tol: float = 1e-6,
@@ -129,32 +131,14 @@ def primal_dual(
 ) -> SolverResult:
     """Solve ``problem`` by (restarted) PDHG; see the module docstring for the method.
 
-    Parameters
-    ----------
-    problem : Problem
-        The instance to solve.
-    tol : float
-        Certified relative duality gap to reach (with a non-unitary W: the relative
-        fixed-point residual, which certifies nothing).
-    max_iter : int
-        Iteration cap.
-    time_limit : float, optional
-        Seconds allowed; the run stops with its status saying so.
+    {{run}}
     restart : bool
         Restart on the certified gap (only with a unitary W or none).
-    check_every : int
-        Iterations between certificate checks.
-    x0 : torch.Tensor, optional
-        Starting point (default 0).
-    history : bool
-        Keep the objective and gap of every check in ``result.history``.
+    {{start}}
     primal_weight : float
         Initial ω (τ = 0.99/(ω||K||), σ = 0.99 ω/||K||); restarts adapt it.
 
-    Returns
-    -------
-    SolverResult
-        The last iterate, its certificate, the status; a warning when it did not converge.
+    {{returns}}
     """
     start = time.perf_counter()
     A, W = problem.A, problem.W

@@ -30,9 +30,55 @@ from functools import cached_property
 import torch
 
 from stablerecon import validate
+from stablerecon.docstrings import fill
 from stablerecon.errors import StableReconError
 from stablerecon.operators.base import LinearOperator, inner, sample_norm
 from stablerecon.solvers.data_terms import DataTerm
+
+#: what the solvers' entry points document alike (``{{name}}`` lines, see
+#: :mod:`stablerecon.docstrings`)
+RUN_DOCS = {
+    "run": """
+    Parameters
+    ----------
+    problem : Problem
+        The instance to solve.
+    tol : float
+        Certified relative duality gap to reach (with a non-unitary W: the relative
+        fixed-point residual, which certifies nothing).
+    max_iter : int
+        Iteration cap.
+    time_limit : float, optional
+        Seconds allowed; the run stops with its status saying so.""",
+    "start": """
+    check_every : int
+        Iterations between certificate checks.
+    x0 : torch.Tensor, optional
+        Starting point (default 0).
+    history : bool
+        Keep the objective and gap of every check in ``result.history``.""",
+    "returns": """
+    Returns
+    -------
+    SolverResult
+        The last iterate, its certificate, the status; a warning when it did not converge.""",
+}
+
+
+#: what Problem's per-sample measures document alike (``{{name}}`` lines, see
+#: :mod:`stablerecon.docstrings`)
+_AX_DOCS = {
+    "per_sample": """
+    Parameters
+    ----------
+    ax : torch.Tensor
+        A x.
+
+    Returns
+    -------
+    torch.Tensor
+        One value per batch element.""",
+}
 
 
 @dataclass
@@ -199,18 +245,11 @@ class Problem:
             mag = mag * self.weights.to(device=mag.device, dtype=mag.dtype)
         return self.lam * mag.sum(dim=tuple(range(-len(self.coef_shape), 0)))
 
+    @fill(_AX_DOCS)
     def residual_norm(self, ax: torch.Tensor) -> torch.Tensor:
         r""":math:`\|Ax - y\|_2` per batch element.
 
-        Parameters
-        ----------
-        ax : torch.Tensor
-            A x.
-
-        Returns
-        -------
-        torch.Tensor
-            One value per batch element.
+        {{per_sample}}
         """
         return sample_norm(ax - self.y, len(self.A.out_shape))
 
@@ -230,18 +269,11 @@ class Problem:
         """
         return self.data.value(self.residual_norm(ax)) + self.l1(wx)
 
+    @fill(_AX_DOCS)
     def infeasibility(self, ax: torch.Tensor) -> torch.Tensor:
         r""":math:`\max(0, \|Ax - y\| - \eta)` for QCBP; zeros otherwise.
 
-        Parameters
-        ----------
-        ax : torch.Tensor
-            A x.
-
-        Returns
-        -------
-        torch.Tensor
-            One value per batch element.
+        {{per_sample}}
         """
         return self.data.infeasibility(self.residual_norm(ax))
 
@@ -294,11 +326,11 @@ class Problem:
         Parameters
         ----------
         ax : torch.Tensor
-            A x.
+            A x at the current iterate.
 
         Returns
         -------
         torch.Tensor
-            A dual candidate p.
+            A dual candidate p in measurement space, for :meth:`dual_value`.
         """
         return self.data.dual_direction(ax - self.y)

@@ -16,6 +16,7 @@ import time
 
 import torch
 
+from stablerecon.docstrings import fill
 from stablerecon.errors import StableReconError
 from stablerecon.operators.base import inner
 from stablerecon.prox import soft_threshold
@@ -26,10 +27,11 @@ from stablerecon.solvers.primal_dual import (
     diverged_certificate,
     warn_unconverged,
 )
-from stablerecon.solvers.problem import Problem
+from stablerecon.solvers.problem import RUN_DOCS, Problem
 from stablerecon.solvers.result import SolverResult
 
 
+@fill(RUN_DOCS)
 def proximal_gradient(
     problem: Problem,
     tol: float = 1e-6,
@@ -46,30 +48,12 @@ def proximal_gradient(
     \|AW^*z - y\|^2`; each step is :math:`z^+ = \mathrm{soft}(z - 2t\,WA^*(AW^*z - y),
     t\lambda w)` with :math:`t = 1/(2\|A\|^2)`.
 
-    Parameters
-    ----------
-    problem : Problem
-        The instance to solve.
-    tol : float
-        Certified relative duality gap to reach (with a non-unitary W: the relative
-        fixed-point residual, which certifies nothing).
-    max_iter : int
-        Iteration cap.
-    time_limit : float, optional
-        Seconds allowed; the run stops with its status saying so.
+    {{run}}
     accelerated : bool
         FISTA (True) or ISTA.
-    check_every : int
-        Iterations between certificate checks.
-    x0 : torch.Tensor, optional
-        Starting point (default 0).
-    history : bool
-        Keep the objective and gap of every check in ``result.history``.
+    {{start}}
 
-    Returns
-    -------
-    SolverResult
-        The last iterate, its certificate, the status; a warning when it did not converge.
+    {{returns}}
     """
     if not isinstance(problem.data, ULasso) or not problem.unitary_w:
         raise StableReconError(
