@@ -84,6 +84,10 @@ API = {
     "unknown modality": (lambda t: sr.solvers.standard_method(_mri(), "pet"), "modality"),
     "unknown method": (lambda t: sr.solvers.sr_lasso(_mri(), _y(), lam=1e-3, method="newton"),
                        "method"),
+    "NaN solver weights": (lambda t: sr.solvers.sr_lasso(
+        _mri(), _y(), lam=1e-3, weights=torch.full(S, math.nan)), "NaN"),
+    "NaN FIRENET weights": (lambda t: sr.nets.FIRENET(
+        _mri(), lam=1e-3, weights=torch.full(S, math.nan)), "NaN"),
     # audits
     "negative radius": (lambda t: sr.audit.instability(_recon(), _mri(), _img(), radii=[-0.01],
                                                        phi=None), "positive finite number"),

@@ -45,3 +45,14 @@ def test_lists_choices_and_hints():
         validate.choice("space", "k-space", ("image", "measurement"))
     with pytest.raises(StableReconError, match="; seconds"):
         validate.number("time_limit", -1, low=0, hint="seconds")
+
+
+def test_tensors_are_checked_for_shape_finiteness_and_sign():
+    import torch
+
+    w = validate.tensor("weights", [[1.0, 2.0]], shape=(1, 2), nonnegative=True)
+    assert isinstance(w, torch.Tensor) and w.shape == (1, 2)
+    for bad, words in (([[1.0, float("nan")]], "NaN or Inf"), ([[1.0, -2.0]], "≥ 0"),
+                       ([1.0, 2.0], r"shape \(1, 2\)"), ("abc", "tensor of numbers")):
+        with pytest.raises(StableReconError, match=words):
+            validate.tensor("weights", bad, shape=(1, 2), nonnegative=True)

@@ -14,9 +14,11 @@ import numbers
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import torch
+
 from stablerecon.errors import StableReconError
 
-__all__ = ["choice", "number", "numbers_list"]
+__all__ = ["choice", "number", "numbers_list", "tensor"]
 
 
 def _expected(low: float | None, high: float | None, low_closed: bool, high_closed: bool,
@@ -144,3 +146,43 @@ def choice(name: str, value: Any, options: Iterable[str]) -> str:
         raise StableReconError(f"{name} must be one of {', '.join(map(repr, options))}, "
                                f"got {value!r}.")
     return value
+
+
+def tensor(name: str, value: Any, *, shape: Sequence[int] | None = None,
+           nonnegative: bool = False) -> torch.Tensor:
+    """Check a tensor argument: finite entries, and optionally its shape and sign.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name (in the message).
+    value : object
+        A tensor (or anything ``torch.as_tensor`` takes).
+    shape : sequence of int, optional
+        The shape it must have.
+    nonnegative : bool
+        Require every entry ≥ 0.
+
+    Returns
+    -------
+    torch.Tensor
+        The value as a tensor.
+
+    Raises
+    ------
+    StableReconError
+        For a wrong shape, NaN/Inf entries or negative entries.
+    """
+    try:
+        t = torch.as_tensor(value)
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise StableReconError(f"{name} must be a tensor of numbers, got "
+                               f"{type(value).__name__} ({exc}).") from exc
+    if shape is not None and tuple(t.shape) != tuple(shape):
+        raise StableReconError(f"{name} must have shape {tuple(shape)}, got {tuple(t.shape)}.")
+    if (t.is_floating_point() or t.is_complex()) and not bool(torch.isfinite(t).all()):
+        raise StableReconError(f"{name} contains NaN or Inf; give finite values.")
+    if nonnegative and bool((t < 0).any()):
+        raise StableReconError(f"{name} must be ≥ 0 everywhere, got a minimum of "
+                               f"{float(t.min()):.3g}.")
+    return t

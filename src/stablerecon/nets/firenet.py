@@ -162,9 +162,8 @@ class FIRENET(OperatorNet):
         validate.number("FIRENET lam", lam, low=0)
         validate.number("FIRENET delta", delta, low=0, low_closed=True)
         if weights is not None:
-            weights = torch.as_tensor(weights, device=module_device(A) or "cpu")
-            if bool((weights < 0).any()):
-                raise StableReconError("FIRENET: weights must be ≥ 0.")
+            weights = validate.tensor("FIRENET weights", weights, nonnegative=True).to(
+                module_device(A) or "cpu")
         self.W = W
         self.lam, self.restarts, self.inner, self.delta = float(lam), restarts, inner, delta
         self.eps0, self.theta, self.nu, self.real = eps0, float(theta), float(nu), bool(real)

@@ -132,13 +132,8 @@ class Problem:
                 "image shape."
             )
         if self.weights is not None:
-            w = torch.as_tensor(self.weights, device=self.y.device)
-            if tuple(w.shape) != self.coef_shape or bool((w < 0).any()):
-                raise StableReconError(
-                    f"weights must be >= 0 with shape {self.coef_shape}, got "
-                    f"{tuple(w.shape)}."
-                )
-            self.weights = w
+            self.weights = validate.tensor("weights", self.weights, shape=self.coef_shape,
+                                           nonnegative=True).to(self.y.device)
 
     @property
     def name(self) -> str:
