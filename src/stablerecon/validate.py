@@ -173,8 +173,8 @@ def tensor(name: str, value: Any, *, shape: Sequence[int] | None = None,
     StableReconError
         For a wrong shape, NaN/Inf entries or negative entries.
     """
-    try:
-        t = torch.as_tensor(value)
+    try:  # a tensor stays where it is; other data is made on the CPU
+        t = value if isinstance(value, torch.Tensor) else torch.as_tensor(value, device="cpu")
     except (TypeError, ValueError, RuntimeError) as exc:
         raise StableReconError(f"{name} must be a tensor of numbers, got "
                                f"{type(value).__name__} ({exc}).") from exc
