@@ -20,7 +20,7 @@ import torch
 
 from stablerecon import validate
 from stablerecon.errors import StableReconError
-from stablerecon.operators.base import LinearOperator, on_real_parts, real_dtype
+from stablerecon.operators.base import LinearOperator, real_dtype
 
 SUPPORTED = ("haar",) + tuple(f"db{k}" for k in range(1, 21)) + tuple(
     f"sym{k}" for k in range(2, 21)
@@ -226,8 +226,8 @@ class Wavelet(LinearOperator):
         return self._mats[key]
 
     def _decompose(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, H, W) real -> coefficients in the ``coeffs_to_array`` layout."""
-        out = torch.empty_like(x, memory_format=torch.contiguous_format)
+        """(*batch, H, W) real -> coefficients in the ``coeffs_to_array`` layout."""
+        out = torch.empty_like(x)  # the input's layout (interleaved for complex data)
         approx = x
         mats = self._matrices(x.dtype)
         for k, ((ah, aw), (mh, mw)) in enumerate(zip(self._axes, mats)):
@@ -242,7 +242,7 @@ class Wavelet(LinearOperator):
         return out
 
     def _inverse(self, c: torch.Tensor) -> torch.Tensor:
-        """Coefficients (B, H, W) real -> image: the transpose of :meth:`_decompose`."""
+        """Coefficients (*batch, H, W) real -> image: the transpose of :meth:`_decompose`."""
         mats = self._matrices(c.dtype)
         h, w = self.in_shape[0] >> (self.levels - 1), self.in_shape[1] >> (self.levels - 1)
         x = c[..., :h, :w]
@@ -260,12 +260,13 @@ class Wavelet(LinearOperator):
         if not x.is_complex() and x.dtype not in (torch.float32, torch.float64):
             x = x.to(real_dtype(torch.get_default_dtype()))
 
-        def real(part: torch.Tensor) -> torch.Tensor:
-            h, w = self.in_shape
-            flat = part.reshape(-1, h, w)
-            return _Transform.apply(flat, self, inverse).reshape(part.shape)
-
-        return on_real_parts(real, x)
+        if not x.is_complex():
+            return _Transform.apply(x, self, inverse)
+        # real and imaginary parts as a leading axis of a view (no copy); the forward
+        # transform writes its output in the same interleaved layout, so the complex result
+        # is a view too
+        out = _Transform.apply(torch.view_as_real(x).movedim(-1, 0), self, inverse)
+        return torch.view_as_complex(out.movedim(0, -1).contiguous())
 
     def _forward(self, x: torch.Tensor) -> torch.Tensor:
         return self._transform(x, inverse=False)
