@@ -6,7 +6,7 @@ differentiable, and ptwt has no orthogonal periodized mode.
 
 Speed: one level along one axis is a banded periodic matrix. It is applied as block matrix
 products (GEMMs) over overlapping windows of the signal, which BLAS runs near peak, instead
-of many small convolutions; coarse levels use their dense matrix. ``benchmarks/operators.py``
+of many small convolutions; coarse levels use their dense matrix. ``benchmarks/wavelet.py``
 measures this against PyWavelets and against the convolution form it replaced.
 """
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -68,9 +70,6 @@ class TableProgress:
     """
 
     def __init__(self, out: str | Path, stem: str, settings: dict[str, Any], resume: bool):
-        import hashlib
-        import json
-
         self.path = Path(out) / f"{stem}-state.json"
         self.key = hashlib.sha256(json.dumps(settings, sort_keys=True, default=str)
                                   .encode()).hexdigest()[:20]
