@@ -11,7 +11,7 @@ Candidates, each measured in the same run and interleaved over rounds (medians):
 
 Ratios are pywt time / candidate time: > 1 means faster than PyWavelets.
 
-    python benchmarks/wavelet.py [--repeat 30] [--rounds 3]
+    python benchmarks/wavelet.py [--repeat 30] [--rounds 3] [--threads 1]
 """
 
 from __future__ import annotations
@@ -60,7 +60,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch threads (default: torch's; PyWavelets uses one)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     n = args.size
     shape = (n, n)
     ops = {"dense": build(16, 1 << 30, shape), "block8": build(8, 64, shape),
