@@ -157,8 +157,9 @@ def instability(model: Any, A: LinearOperator, x: torch.Tensor,
         Per perturbation: ``r_rel`` (||r||/||x||, or /||Ax|| in measurement space), and
         for ``psi`` and ``phi``: output change relative to the unperturbed output,
         amplification (that over ``r_rel``), PSNR/SSIM against x, PSNR lost against the
-        unperturbed output; ``psi_clean``/``phi_clean``; images ``r1``, ``r2``, … and
-        the lecture's figure.
+        unperturbed output; ``psi_clean``/``phi_clean``; the perturbations and perturbed
+        outputs (:meth:`AuditResult.perturbations`, :meth:`AuditResult.outputs`) and the
+        lecture's figure.
     """
     psi = as_reconstructor(model)
     phi_r = default_phi(A, phi, x)
