@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/gpu.py
 	$(PY) benchmarks/contrast.py
 	$(PY) benchmarks/sweep.py
+	$(PY) benchmarks/sweep_phi_cache.py
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache

@@ -110,3 +110,20 @@ def test_one_sweep_writes_a_folder_at_a_time(study, tmp_path):
         fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
         with pytest.raises(sr.StableReconError, match="another run is writing"):
             sr.sweep.run({**study, "out": str(out)}, workers=1, progress=False)
+
+
+def test_phi_of_the_clean_data_is_solved_once_per_image_and_changes_nothing(study, tmp_path):
+    import importlib
+
+    cells_module = importlib.import_module("stablerecon.sweep.cells")  # not the function
+
+    cfg = sr.sweep.from_mapping({**study, "out": str(tmp_path / "a"), "images": ["phantom"],
+                                 "tests": ["instability", "noise"]})
+    result = sr.sweep.run(cfg, workers=1, progress=False)
+    assert result.ok and result.ran == 4
+    assert len(list((tmp_path / "a" / "phi-cache").glob("*.pt"))) == 1  # one image, one A
+    for cell in sr.sweep.cells(cfg):
+        cached = json.loads((tmp_path / "a" / "cells" / cell.key() / "record.json").read_text())
+        fresh = cells_module._run_test(cell, "cpu", phi_cache=None)  # solves Φ(Ax) itself
+        assert cached["summary"] == pytest.approx(cells_module.summary(cell.test,
+                                                                       fresh.metrics))

@@ -137,19 +137,60 @@ def _model(spec: str, operator: str | None, device: str):
     return recon, model_operator(recon, operator).to(dev)
 
 
-def _run_test(cell: Cell, device: str):
+def _run_test(cell: Cell, device: str, phi_cache: Path | None = None):
     """The audit the cell names, as an :class:`~stablerecon.audit.AuditResult`."""
     from stablerecon import audit
     from stablerecon.data.specs import image
 
     recon, A = _model(cell.model, cell.operator, device)
     x = image(cell.image, A.in_shape)
+    psi = audit.as_reconstructor(recon)
+    phi = audit.common.default_phi(A, "auto", x, tol=cell.phi_tol,
+                                   max_iter=cell.phi_max_iter) if cell.phi else None
+    clean = _clean(psi, phi, A, audit.common.input_image(A, x, psi), phi_cache)
     options = {"noise": {"K": (cell.draws,), "phi_K": cell.draws}}
-    results = audit.run(recon, A, x, [cell.test], radii=[cell.budget or 0.01],
-                        steps=cell.steps, seed=cell.seed, phi="auto" if cell.phi else None,
-                        phi_options={"tol": cell.phi_tol, "max_iter": cell.phi_max_iter},
+    results = audit.run(psi, A, x, [cell.test], radii=[cell.budget or 0.01],
+                        steps=cell.steps, seed=cell.seed, phi=phi, clean=clean,
                         options={k: v for k, v in options.items() if k == cell.test})
     return results[cell.test]
+
+
+def _clean(psi: Any, phi: Any, A: Any, x: Any, phi_cache: Path | None) -> Any:
+    """Ψ(Ax) and Φ(Ax) for a cell, Φ(Ax) shared through ``phi_cache``: it depends on the
+    image, the operator, Φ's settings and the device but not on the model, test, budget or
+    seed, so a study solves it once per image instead of once per cell. Entries are written
+    atomically and read as plain tensors; cells running at once may both solve it (the same
+    result)."""
+    import dataclasses
+
+    import torch
+
+    from stablerecon.audit.common import clean_outputs, solver_status
+    from stablerecon.io import save_torch
+
+    if phi is None or phi_cache is None:
+        return clean_outputs(psi, phi, A, x)
+    method = phi.module  # the StandardMethod: what decides its solution
+    h = hashlib.sha256(json.dumps([type(A).__name__, list(A.in_shape), repr(method),
+                                   method.lam, method.tol, method.max_iter, method.real,
+                                   repr(method.options), str(x.device), str(x.dtype)]
+                                  ).encode())
+    h.update(x.detach().cpu().contiguous().numpy().tobytes())
+    for name, value in A.state_dict().items():
+        h.update(name.encode())
+        h.update(value.detach().cpu().contiguous().numpy().tobytes())
+    path = phi_cache / f"{h.hexdigest()[:24]}.pt"
+    clean = clean_outputs(psi, None, A, x)
+    try:
+        entry = torch.load(path, map_location=x.device, weights_only=True)
+    except (OSError, RuntimeError, ValueError, EOFError):
+        entry = None
+    if entry is None:
+        with torch.no_grad():
+            entry = {"phi": phi(clean.y).detach(), "solver": solver_status(phi)}
+        save_torch(path, {"phi": entry["phi"].cpu(), "solver": entry["solver"]})
+    return dataclasses.replace(clean, phi=entry["phi"].to(x.device),
+                               phi_solver=entry["solver"])
 
 
 def summary(test: str, metrics: dict[str, Any]) -> dict[str, Any]:
@@ -217,7 +258,7 @@ def run_cell(cell: Cell, cells_dir: str, device: str = "cpu") -> dict[str, Any]:
     tmp = Path(cells_dir) / f".{key}.{os.getpid()}.tmp"
     try:
         shutil.rmtree(tmp, ignore_errors=True)
-        result = _run_test(cell, device)
+        result = _run_test(cell, device, Path(cells_dir).parent / "phi-cache")
         result.save(tmp)
         record.update(summary=summary(cell.test, result.metrics), notes=result.notes)
     except Exception as exc:  # noqa: BLE001 - a failed cell is recorded, the sweep goes on
