@@ -1,17 +1,20 @@
 """Files written whole or not at all (atomic, umask-respecting), JSON with tensors, torch
-archives, and a writability check before long work. Used by train, sweep and report."""
+archives, a writability check before long work, and the keys that name saved results.
+Used by train, sweep and report."""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["atomic_write", "ensure_writable", "locked", "save_torch", "write_json", "write_text"]
+__all__ = ["atomic_write", "digest", "ensure_writable", "locked", "save_torch", "write_json",
+           "write_text"]
 
 
 def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
@@ -76,6 +79,32 @@ def save_torch(path: str | Path, obj: Any) -> Path:
             torch.save(obj, f)
 
     return atomic_write(path, write)
+
+
+def digest(settings: Any, tensors: Iterable[tuple[str, Any]] = (), length: int = 20) -> str:
+    """A short key of what decides a saved result, so that a resumed or shared result is
+    used only for the same inputs: the settings as sorted JSON, then each tensor's name and
+    bytes (on the CPU, contiguous).
+
+    Parameters
+    ----------
+    settings : object
+        JSON-able settings (other values are written as ``str``).
+    tensors : iterable of (str, torch.Tensor)
+        Named tensors (images, weights, operator buffers) whose values the result depends on.
+    length : int
+        Hex digits kept.
+
+    Returns
+    -------
+    str
+        The key.
+    """
+    h = hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode())
+    for name, value in tensors:
+        h.update(name.encode())
+        h.update(value.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()[:length]
 
 
 def ensure_writable(folder: str | Path) -> Path:

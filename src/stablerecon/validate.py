@@ -111,7 +111,7 @@ def numbers_list(name: str, values: Any, **bounds: Any) -> list:
     StableReconError
         For an empty list, a non-list, or any value out of range.
     """
-    if isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, Iterable)):
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
         raise StableReconError(f"{name} must be a list of numbers, got {values!r}.")
     values = list(values)
     if not values:

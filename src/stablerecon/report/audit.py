@@ -3,7 +3,6 @@ and plot, each written atomically."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from stablerecon.io import save_torch, write_json
+from stablerecon.io import digest, save_torch, write_json
 from stablerecon.report.figures import image_grid, line_plot
 
 if TYPE_CHECKING:
@@ -69,17 +68,11 @@ def _settings_key(psi: Any, A: Any, x: torch.Tensor, tests: list[str],
                   settings: dict[str, Any]) -> str:
     """A hash of what decides the results: model (and its weights), operator, image, tests
     and settings."""
-    h = hashlib.sha256(json.dumps({"model": psi.name, "operator": type(A).__name__,
-                                   "shape": list(A.in_shape), "tests": sorted(tests),
-                                   "settings": repr(sorted(settings.items()))},
-                                  sort_keys=True).encode())
-    h.update(x.detach().cpu().contiguous().numpy().tobytes())
     module = getattr(psi, "module", None)
-    if isinstance(module, torch.nn.Module):
-        for k, v in module.state_dict().items():
-            h.update(k.encode())
-            h.update(v.detach().cpu().contiguous().numpy().tobytes())
-    return h.hexdigest()[:20]
+    weights = module.state_dict().items() if isinstance(module, torch.nn.Module) else []
+    return digest({"model": psi.name, "operator": type(A).__name__, "shape": list(A.in_shape),
+                   "tests": sorted(tests), "settings": repr(sorted(settings.items()))},
+                  [("", x), *weights])
 
 
 def _load(directory: Path, name: str) -> AuditResult:

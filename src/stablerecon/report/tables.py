@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 from collections.abc import Sequence
@@ -12,7 +11,7 @@ from typing import Any
 
 from rich.table import Table
 
-from stablerecon.io import write_json, write_text
+from stablerecon.io import digest, write_json, write_text
 
 
 def cell(value: Any) -> str:
@@ -71,8 +70,7 @@ class TableProgress:
 
     def __init__(self, out: str | Path, stem: str, settings: dict[str, Any], resume: bool):
         self.path = Path(out) / f"{stem}-state.json"
-        self.key = hashlib.sha256(json.dumps(settings, sort_keys=True, default=str)
-                                  .encode()).hexdigest()[:20]
+        self.key = digest(settings)
         state = json.loads(self.path.read_text()) if resume and self.path.is_file() else {}
         self.done: dict[str, list[dict]] = (state.get("cells", {})
                                             if state.get("key") == self.key else {})

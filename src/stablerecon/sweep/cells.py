@@ -19,6 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from stablerecon.io import digest
 from stablerecon.sweep.config import TESTS, SweepConfig
 
 
@@ -67,7 +68,7 @@ class Cell:
 
         data = {**asdict(self), "version": __version__,
                 "files": [_digest(s) for s in (self.model, self.image, self.operator or "")]}
-        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:20]
+        return digest(data)
 
     def label(self) -> str:
         """The cell in words, for progress and errors.
@@ -171,15 +172,10 @@ def _clean(psi: Any, phi: Any, A: Any, x: Any, phi_cache: Path | None) -> Any:
     if phi is None or phi_cache is None:
         return clean_outputs(psi, phi, A, x)
     method = phi.module  # the StandardMethod: what decides its solution
-    h = hashlib.sha256(json.dumps([type(A).__name__, list(A.in_shape), repr(method),
-                                   method.lam, method.tol, method.max_iter, method.real,
-                                   repr(method.options), str(x.device), str(x.dtype)]
-                                  ).encode())
-    h.update(x.detach().cpu().contiguous().numpy().tobytes())
-    for name, value in A.state_dict().items():
-        h.update(name.encode())
-        h.update(value.detach().cpu().contiguous().numpy().tobytes())
-    path = phi_cache / f"{h.hexdigest()[:24]}.pt"
+    key = digest([type(A).__name__, list(A.in_shape), repr(method), method.lam, method.tol,
+                  method.max_iter, method.real, repr(method.options), str(x.device),
+                  str(x.dtype)], [("", x), *A.state_dict().items()], length=24)
+    path = phi_cache / f"{key}.pt"
     clean = clean_outputs(psi, None, A, x)
     try:
         entry = torch.load(path, map_location=x.device, weights_only=True)
