@@ -45,7 +45,13 @@ def soft_threshold(z: torch.Tensor, t: torch.Tensor | float) -> torch.Tensor:
     if not z.is_complex():
         return _relu(z - t) - _relu(-z - t)
     mag = z.abs()
-    return _relu(mag - t) * (z / mag.clamp_min(torch.finfo(mag.dtype).tiny))
+    return _scale(z, _relu(mag - t) / mag.clamp_min(torch.finfo(mag.dtype).tiny))
+
+
+def _scale(z: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
+    """z * s for complex z and real s of the same shape, on the (re, im) view: a complex
+    division or a product with s promoted to complex costs 1.5-2x more (measured, 256²)."""
+    return torch.view_as_complex(torch.view_as_real(z.resolve_conj()) * s.unsqueeze(-1))
 
 
 def project_box(q: torch.Tensor, bound: torch.Tensor | float) -> torch.Tensor:
@@ -63,7 +69,8 @@ def project_box(q: torch.Tensor, bound: torch.Tensor | float) -> torch.Tensor:
     torch.Tensor
         The projection, same shape as q.
     """
-    return q * torch.clamp(bound / q.abs().clamp_min(1e-300), max=1.0)
+    factor = torch.clamp(bound / q.abs().clamp_min(1e-300), max=1.0)
+    return _scale(q, factor.expand(q.shape)) if q.is_complex() else q * factor
 
 
 def _per_sample_norm(u: torch.Tensor, ndim: int) -> torch.Tensor:
