@@ -11,7 +11,8 @@ unknown is :math:`z = Wx`, so :math:`\|Wx\|_{w,1} = \|z\|_{w,1}` has an exact pr
 with :math:`\tau\sigma\|A\|^2 < 1` (:math:`\|K\| = \|A\|`). Against dualising W as well
 (the general form below) this keeps one dual variable instead of two, halves the vector
 work, and takes steps :math:`\sqrt 2` larger; measured on 64²–256² MRI (five sampling
-patterns, Shepp–Logan and brain, SR-/U-LASSO, QCBP) it needs 1.6–2.1× fewer iterations.
+patterns, Shepp–Logan and brain, SR-/U-LASSO, QCBP) it needs 1.7–2.1× fewer iterations
+(``benchmarks/pdhg_patterns.py``, ``benchmarks/solvers.py``).
 
 **W not unitary** (the gradient, for TV). Saddle-point form with :math:`K = [A; W]`:
 
