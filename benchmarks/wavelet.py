@@ -6,7 +6,9 @@ Candidates, each measured in the same run and interleaved over rounds (medians):
   at commit ``CONV_COMMIT``; skipped when git is not available);
 - ``dense``: every level as two dense matrix products (DENSE_MAX raised above the size);
 - ``block8`` / ``block16`` / ``block32``: banded block products with that block size, dense
-  matrices for levels ≤ 64 (the shipped form uses block16);
+  matrices for levels ≤ 64 (the shipped form uses block16), batches in cache-sized chunks
+  (``CHUNK_BYTES``);
+- ``block16_unchunked``: the shipped form applied to the whole batch in one pass;
 - on CUDA (when present), the shipped form on the GPU.
 
 Ratios are pywt time / candidate time: > 1 means faster than PyWavelets.
@@ -55,6 +57,15 @@ def build(block: int, dense_max: int, shape: tuple[int, int]):
         wavelet_module.BLOCK, wavelet_module.DENSE_MAX = saved
 
 
+def unchunked(op, x: torch.Tensor) -> torch.Tensor:
+    """op* op x with the batch transformed in one pass (chunking switched off)."""
+    saved, wavelet_module.CHUNK_BYTES = wavelet_module.CHUNK_BYTES, 1 << 62
+    try:
+        return op.H(op(x))
+    finally:
+        wavelet_module.CHUNK_BYTES = saved
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=30)
@@ -87,6 +98,7 @@ def main() -> None:
                 "db4", mode="periodization", axes=(-2, -1))}
             for name, op in ops.items():
                 timers[name] = lambda op=op: op.H(op(x))
+            timers["block16_unchunked"] = lambda: unchunked(ops["block16"], x)
             if cuda:
                 gpu_op, xg = ops["block16"].to("cuda"), x.to("cuda")
 

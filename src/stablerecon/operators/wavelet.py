@@ -30,6 +30,10 @@ SUPPORTED = ("haar",) + tuple(f"db{k}" for k in range(1, 21)) + tuple(
 BLOCK = 16
 #: levels whose side is at most this use their dense matrix (fewer, larger GEMMs win there)
 DENSE_MAX = 64
+#: on the CPU a batch is transformed in chunks of about this many bytes, so that each
+#: chunk's passes stay in cache (2 MiB measured fastest of 1/2/4/8 MiB at 256², float32
+#: and float64; batch 8 complex128 twice as fast as one pass over the whole batch)
+CHUNK_BYTES = 2**21
 
 
 def _windows(e: torch.Tensor, count: int, length: int, step: int) -> torch.Tensor:
@@ -134,7 +138,17 @@ class _Transform(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x: torch.Tensor, op: Wavelet, inverse: bool) -> torch.Tensor:
         ctx.op, ctx.inverse = op, inverse
-        return op._inverse(x) if inverse else op._decompose(x)
+        apply = op._inverse if inverse else op._decompose
+        if x.ndim < 3 or x.device.type != "cpu":  # GPUs want the whole batch at once
+            return apply(x)
+        per_item = x[..., 0, :, :].numel() * x.element_size()  # one step along axis -3
+        chunk = max(1, CHUNK_BYTES // per_item)
+        if x.shape[-3] <= chunk:
+            return apply(x)
+        out = torch.empty_like(x)  # the input's layout (interleaved for complex data)
+        for start in range(0, x.shape[-3], chunk):
+            out[..., start:start + chunk, :, :] = apply(x[..., start:start + chunk, :, :])
+        return out
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
