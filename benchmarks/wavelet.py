@@ -1,6 +1,10 @@
 """The wavelet candidates side by side: time of forward + adjoint, db4, 4 levels, 256².
 
-Candidates, each measured in the same run and interleaved over rounds (medians):
+Candidates, each measured in the same run: every round times each candidate in turn (the
+median of ``--repeat`` back-to-back calls); times are medians over rounds, ratios the
+median of the per-round ratios (paired, so a slow spell of a shared machine mostly cancels
+out; not when it takes the second core, which our two threads use and PyWavelets' one does
+not: compare with ``--threads 1``):
 - ``pywt``: PyWavelets ``wavedec2`` + ``waverec2``, mode="periodization" (the peer);
 - ``conv``: the polyphase conv2d form this project shipped before (loaded from git history
   at commit ``CONV_COMMIT``; skipped when git is not available);
@@ -112,8 +116,10 @@ def main() -> None:
                     rounds[name].append(median_time(fn, args.repeat))
             ms = {name: float(np.median(v)) for name, v in rounds.items()}
             results["ms"][case] = ms
-            results["ratio_vs_pywt"][case] = {name: ms["pywt"] / t for name, t in ms.items()
-                                              if name != "pywt"}
+            # the median of per-round ratios: within a round the candidates run seconds apart
+            results["ratio_vs_pywt"][case] = {
+                name: float(np.median(np.asarray(rounds["pywt"]) / np.asarray(v)))
+                for name, v in rounds.items() if name != "pywt"}
             if cuda:
                 ops["block16"].to("cpu")
     print(json.dumps(results, indent=2))
