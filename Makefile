@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/operators.py
 	$(PY) benchmarks/wavelet.py
 	$(PY) benchmarks/solvers.py
+	$(PY) benchmarks/pdhg_patterns.py
 	$(PY) benchmarks/firenet.py
 	$(PY) benchmarks/lambda_choice.py
 	$(PY) benchmarks/gpu.py
