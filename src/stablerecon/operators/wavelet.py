@@ -31,8 +31,8 @@ BLOCK = 16
 #: levels whose side is at most this use their dense matrix (fewer, larger GEMMs win there)
 DENSE_MAX = 64
 #: on the CPU a batch is transformed in chunks of about this many bytes, so that each
-#: chunk's passes stay in cache (2 MiB measured fastest of 1/2/4/8 MiB at 256², float32
-#: and float64; batch 8 complex128 twice as fast as one pass over the whole batch)
+#: chunk's passes stay in cache (2 MiB measured fastest of 0.5-4 MiB at 256², float32 and
+#: float64; batch-8 complex128 1.4x faster than one pass over the whole batch)
 CHUNK_BYTES = 2**21
 
 

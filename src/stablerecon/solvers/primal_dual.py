@@ -174,6 +174,9 @@ def primal_dual(
     def image(v: torch.Tensor) -> torch.Tensor:
         return problem.transform_adjoint(v) if coef else v
 
+    def coefficients(state: dict) -> torch.Tensor:
+        return state["x"] if coef else state["wx"]
+
     tau, sigma = steps(omega)
     x = problem.zeros() if x0 is None else x0.to(problem.dtype).clone()
     if coef:
@@ -209,8 +212,7 @@ def primal_dual(
             x_new = x - tau * (current["atp"] + current["wtq"])
         if not bool(torch.isfinite(x_new.sum())):  # stop before the operators see NaN
             status = "diverged (NaN or Inf in the iterate)"
-            wx = x if coef else current["wx"]
-            best = (diverged_certificate(problem, current["ax"], wx), current)
+            best = (diverged_certificate(problem, current["ax"], coefficients(current)), current)
             break
         x_bar = 2.0 * x_new - x
         ax_bar = A(image(x_bar))
@@ -236,8 +238,8 @@ def primal_dual(
             average = {k: v / count for k, v in sums.items()}
             candidates = []
             for state in (current, average):
-                wx = state["x"] if coef else state["wx"]
-                cert = certify(problem, state["ax"], wx, state["p"], state["atp"])
+                cert = certify(problem, state["ax"], coefficients(state), state["p"],
+                               state["atp"])
                 candidates.append((_merit(cert, state["p"], problem), cert, state))
             merit, cert, state = min(candidates, key=lambda c: c[0])
         else:
@@ -292,8 +294,8 @@ def primal_dual(
     if cert.type == "duality_gap":
         # a second dual candidate from the residual of x often certifies much more
         p_r = problem.dual_from_residual(state["ax"])
-        wx = state["x"] if coef else state["wx"]
-        cert_r = certify(problem, state["ax"], wx, p_r, A.H(p_r).to(x_out.dtype))
+        cert_r = certify(problem, state["ax"], coefficients(state), p_r,
+                         A.H(p_r).to(x_out.dtype))
         cert.dual = torch.maximum(cert.dual, cert_r.dual)
         cert.gap = cert.primal - cert.dual
         cert.relative_gap = cert.gap / relative_scale(problem, cert.primal, cert.dual)
