@@ -23,6 +23,7 @@ Ratios are pywt time / candidate time: > 1 means faster than PyWavelets.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import platform
 import subprocess
@@ -51,23 +52,29 @@ def conv_wavelet_class():
     return module.Wavelet
 
 
+@contextlib.contextmanager
+def module_constants(**values):
+    """Set constants of the wavelet module (BLOCK, DENSE_MAX, CHUNK_BYTES) for a block."""
+    saved = {name: getattr(wavelet_module, name) for name in values}
+    for name, value in values.items():
+        setattr(wavelet_module, name, value)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(wavelet_module, name, value)
+
+
 def build(block: int, dense_max: int, shape: tuple[int, int]):
     """A shipped Wavelet built with the given block size and dense threshold."""
-    saved = wavelet_module.BLOCK, wavelet_module.DENSE_MAX
-    wavelet_module.BLOCK, wavelet_module.DENSE_MAX = block, dense_max
-    try:
+    with module_constants(BLOCK=block, DENSE_MAX=dense_max):
         return wavelet_module.Wavelet(shape, "db4", levels=4)
-    finally:
-        wavelet_module.BLOCK, wavelet_module.DENSE_MAX = saved
 
 
 def unchunked(op, x: torch.Tensor) -> torch.Tensor:
     """op* op x with the batch transformed in one pass (chunking switched off)."""
-    saved, wavelet_module.CHUNK_BYTES = wavelet_module.CHUNK_BYTES, 1 << 62
-    try:
+    with module_constants(CHUNK_BYTES=1 << 62):
         return op.H(op(x))
-    finally:
-        wavelet_module.CHUNK_BYTES = saved
 
 
 def main() -> None:
