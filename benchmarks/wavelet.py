@@ -13,17 +13,21 @@ not: compare with ``--threads 1``):
   matrices for levels ≤ 64 (the shipped form uses block16), batches in cache-sized chunks
   (``CHUNK_BYTES``);
 - ``block16_unchunked``: the shipped form applied to the whole batch in one pass;
-- on CUDA (when present), the shipped form on the GPU.
+- on CUDA (when present): ``shipped_cuda`` (dense products for levels up to
+  ``DENSE_MAX_GPU``, banded above), ``dense_cuda``, ``block16_cuda`` (banded above 64, as on
+  the CPU) and ``conv_cuda``, each on the GPU with the queue drained after every call.
 
 Ratios are pywt time / candidate time: > 1 means faster than PyWavelets.
 
-    python benchmarks/wavelet.py [--repeat 30] [--rounds 3] [--threads 1]
+    python benchmarks/wavelet.py [--repeat 30] [--rounds 3] [--threads 1] [--size 256]
+                                 [--gpu-only]
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
 import json
 import platform
 import subprocess
@@ -54,7 +58,7 @@ def conv_wavelet_class():
 
 @contextlib.contextmanager
 def module_constants(**values):
-    """Set constants of the wavelet module (BLOCK, DENSE_MAX, CHUNK_BYTES) for a block."""
+    """Set constants of the wavelet module (BLOCK, DENSE_MAX(_GPU), CHUNK_BYTES) for a block."""
     saved = {name: getattr(wavelet_module, name) for name in values}
     for name, value in values.items():
         setattr(wavelet_module, name, value)
@@ -65,9 +69,11 @@ def module_constants(**values):
             setattr(wavelet_module, name, value)
 
 
-def build(block: int, dense_max: int, shape: tuple[int, int]):
-    """A shipped Wavelet built with the given block size and dense threshold."""
-    with module_constants(BLOCK=block, DENSE_MAX=dense_max):
+def build(block: int, dense_max: int, shape: tuple[int, int], dense_max_gpu: int | None = None):
+    """A shipped Wavelet built with the given block size and dense thresholds (CPU, and GPU:
+    the same as the CPU's unless given)."""
+    gpu = dense_max if dense_max_gpu is None else dense_max_gpu
+    with module_constants(BLOCK=block, DENSE_MAX=dense_max, DENSE_MAX_GPU=gpu):
         return wavelet_module.Wavelet(shape, "db4", levels=4)
 
 
@@ -77,6 +83,12 @@ def unchunked(op, x: torch.Tensor) -> torch.Tensor:
         return op.H(op(x))
 
 
+def on_gpu(op, x: torch.Tensor) -> None:
+    """op* op x on the GPU, the queue drained (so the time is the work's, not the launch's)."""
+    op.H(op(x))
+    torch.cuda.synchronize()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=30)
@@ -84,6 +96,8 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--threads", type=int, default=None,
                         help="torch threads (default: torch's; PyWavelets uses one)")
+    parser.add_argument("--gpu-only", action="store_true",
+                        help="with CUDA, time only PyWavelets and the GPU candidates")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -99,6 +113,15 @@ def main() -> None:
                      "processor": platform.processor(), "torch": torch.__version__,
                      "pywt": pywt.__version__, "ms": {}, "ratio_vs_pywt": {}}
     cuda = torch.cuda.is_available()
+    gpu_ops = {}
+    if cuda:
+        results["cuda_device"] = torch.cuda.get_device_name()
+        gpu_ops = {"shipped": wavelet_module.Wavelet(shape, "db4", levels=4),
+                   **{k: v for k, v in ops.items() if k in ("dense", "conv")},
+                   "block16": build(16, 64, shape)}  # banded on the GPU too
+        gpu_ops = {k: copy.deepcopy(v).to("cuda") for k, v in gpu_ops.items()}
+        if args.gpu_only:
+            ops = {}
     for dtype in (torch.complex64, torch.complex128):
         for batch in (1, 8):
             case = f"{str(dtype).split('.')[-1]}_b{batch}"
@@ -109,14 +132,12 @@ def main() -> None:
                 "db4", mode="periodization", axes=(-2, -1))}
             for name, op in ops.items():
                 timers[name] = lambda op=op: op.H(op(x))
-            timers["block16_unchunked"] = lambda: unchunked(ops["block16"], x)
+            if "block16" in ops:
+                timers["block16_unchunked"] = lambda: unchunked(ops["block16"], x)
             if cuda:
-                gpu_op, xg = ops["block16"].to("cuda"), x.to("cuda")
-
-                def on_gpu():
-                    gpu_op.H(gpu_op(xg))
-                    torch.cuda.synchronize()
-                timers["block16_cuda"] = on_gpu
+                xg = x.to("cuda")
+                for name, op in gpu_ops.items():
+                    timers[f"{name}_cuda"] = lambda op=op: on_gpu(op, xg)
             rounds = {name: [] for name in timers}
             for _ in range(args.rounds):
                 for name, fn in timers.items():
@@ -127,8 +148,6 @@ def main() -> None:
             results["ratio_vs_pywt"][case] = {
                 name: float(np.median(np.asarray(rounds["pywt"]) / np.asarray(v)))
                 for name, v in rounds.items() if name != "pywt"}
-            if cuda:
-                ops["block16"].to("cpu")
     print(json.dumps(results, indent=2))
 
 

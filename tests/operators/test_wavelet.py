@@ -65,7 +65,7 @@ def test_block_products_match_pywavelets_on_long_axes(wavelet, shape, levels):
     """Axes longer than DENSE_MAX take the banded block-product path; it must agree too."""
     x = np.random.default_rng(1).standard_normal(shape)
     W = sr.operators.Wavelet(shape, wavelet, levels=levels)
-    assert not W._axes[0][0].dense
+    assert not W._axes[0][0].dense_on(torch.device("cpu"))
     np.testing.assert_allclose(W(torch.tensor(x)).numpy(), pywt_array(x, wavelet, levels),
                                atol=1e-12)
     np.testing.assert_allclose(W.H(W(torch.tensor(x))).numpy(), x, atol=1e-12)
@@ -76,7 +76,7 @@ def test_block_path_gradcheck(monkeypatch):
     to second order."""
     monkeypatch.setattr(sr.operators.wavelet, "DENSE_MAX", 0)
     W = sr.operators.Wavelet((32, 32), "db2", levels=1)
-    assert not W._axes[0][0].dense
+    assert not W._axes[0][0].dense_on(torch.device("cpu"))
     x = torch.randn(32, 32, dtype=torch.float64, requires_grad=True)
     assert torch.autograd.gradcheck(lambda z: (W(z) ** 3).sum(), (x,))
     assert torch.autograd.gradgradcheck(lambda z: (W.H(z) ** 3).sum(), (x,))

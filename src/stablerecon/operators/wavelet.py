@@ -30,6 +30,9 @@ SUPPORTED = ("haar",) + tuple(f"db{k}" for k in range(1, 21)) + tuple(
 BLOCK = 16
 #: levels whose side is at most this use their dense matrix (fewer, larger GEMMs win there)
 DENSE_MAX = 64
+#: the same threshold on GPUs, where a kernel launch costs more than the extra arithmetic of
+#: a dense product (each banded product needs copies around it; the dense one needs none)
+DENSE_MAX_GPU = 512
 #: on the CPU a batch is transformed in chunks of about this many bytes, so that each
 #: chunk's passes stay in cache (2 MiB measured fastest of 0.5-4 MiB at 256², float32 and
 #: float64; batch-8 complex128 1.4x faster than one pass over the whole batch)
@@ -67,19 +70,16 @@ class _Level:
     def __init__(self, n: int, lo: np.ndarray, hi: np.ndarray):
         length = len(lo)
         self.n, self.m, self.shift = n, BLOCK, 1 - length // 2
+        self.lo, self.hi = lo, hi
+        self.dense_max = (DENSE_MAX, DENSE_MAX_GPU)  # (CPU, other devices), read once here
         m, half = BLOCK, n // 2
         self.win = m + length - 2
         # low-pass window of the synthesis: coefficients k_rel in [kmin, kmax] touch block 0
         self.kmin = -(length // 4)
         kmax = (m - 1 - self.shift) // 2
         self.swin = kmax - self.kmin + 1
-        self.dense = n <= DENSE_MAX or n % m or n < self.win or half < self.swin
-        if self.dense:
-            cols = (2 * np.arange(half)[:, None] + np.arange(length) + self.shift) % n
-            a = np.zeros((n, n))
-            np.add.at(a, (np.arange(half)[:, None], cols), lo)
-            np.add.at(a, (half + np.arange(half)[:, None], cols), hi)
-            self.mats = (a,)
+        self.banded = not (n % m or n < self.win or half < self.swin)
+        if not self.banded:
             return
         k = np.zeros((m, self.win))
         rows = np.arange(m // 2)[:, None]
@@ -91,15 +91,30 @@ class _Level:
             j = i - 2 * np.arange(self.kmin, kmax + 1) - self.shift
             ok = (j >= 0) & (j < length)
             s_lo[i, ok], s_hi[i, ok] = lo[j[ok]], hi[j[ok]]
-        self.mats = (k, np.concatenate([s_lo, s_hi], axis=1))
+        self.block_mats = (k, np.concatenate([s_lo, s_hi], axis=1))
+
+    def dense_on(self, device: torch.device) -> bool:
+        """Whether this level runs as one dense product on ``device`` (else banded blocks)."""
+        return not self.banded or self.n <= self.dense_max[device.type != "cpu"]
 
     def tensors(self, dtype: torch.dtype, device: torch.device) -> tuple[torch.Tensor, ...]:
-        return tuple(torch.tensor(a, dtype=dtype, device=device) for a in self.mats)
+        """The level's matrices for ``device``: ``(dense,)`` or ``(analysis, synthesis)``
+        blocks."""
+        if self.dense_on(device):
+            n, half = self.n, self.n // 2
+            cols = (2 * np.arange(half)[:, None] + np.arange(len(self.lo)) + self.shift) % n
+            a = np.zeros((n, n))
+            np.add.at(a, (np.arange(half)[:, None], cols), self.lo)
+            np.add.at(a, (half + np.arange(half)[:, None], cols), self.hi)
+            mats = (a,)
+        else:
+            mats = self.block_mats
+        return tuple(torch.tensor(a, dtype=dtype, device=device) for a in mats)
 
     def analyse(self, x: torch.Tensor, axis: int, mats: tuple[torch.Tensor, ...]
                 ) -> torch.Tensor:
         """(..., n, W) or (..., H, n) -> [lo | hi] along ``axis`` (-2 or -1)."""
-        if self.dense:
+        if len(mats) == 1:
             return mats[0] @ x if axis == -2 else x @ mats[0].mT
         k, n, m = mats[0], self.n, self.m
         blocks = n // m
@@ -115,7 +130,7 @@ class _Level:
     def synthesise(self, y: torch.Tensor, axis: int, mats: tuple[torch.Tensor, ...]
                    ) -> torch.Tensor:
         """Inverse (= transpose) of :meth:`analyse`."""
-        if self.dense:
+        if len(mats) == 1:
             return mats[0].mT @ y if axis == -2 else y @ mats[0]
         s, n, m = mats[1], self.n, self.m
         blocks, half, sw = n // m, n // 2, self.swin
