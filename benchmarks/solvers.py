@@ -25,6 +25,7 @@ import torch
 
 import peers
 import stablerecon as sr
+from stablerecon.io import write_json
 from timing import median_time
 
 
@@ -156,6 +157,9 @@ def main() -> None:
     parser.add_argument("--device", default="cpu", help="where our solvers run (cpu, cuda)")
     parser.add_argument("--images", default="shepp_logan,camera",
                         help="comma-separated subset of shepp_logan,camera")
+    parser.add_argument("--out", default=None,
+                        help="also write the JSON here after each problem (atomically), so a "
+                             "run cut short keeps what it measured")
     args = parser.parse_args()
     n = args.size
     shape = (n, n)
@@ -204,7 +208,9 @@ def main() -> None:
                     fastest, best = min(times, key=times.get), min(ours, key=ours.get)
                     row[problem]["speedup_vs_fastest_peer"] = {
                         "peer": fastest, "ours": best, "ratio": times[fastest] / ours[best]}
-        out["images"][name] = row
+            out["images"][name] = row
+            if args.out:
+                write_json(args.out, out)
     if not args.no_peers:
         out["cvxpy_64"] = cvxpy_row(lam, args.cap)
     # one iteration against one FFT + IFFT + DWT + IDWT on the same image
@@ -222,6 +228,8 @@ def main() -> None:
     out["per_iteration"] = {"iteration_ms": 1e3 * t_iter, "transforms_ms": 1e3 * t_transform,
                             "ratio": t_iter / t_transform}
     add_ceilings(out)
+    if args.out:
+        write_json(args.out, out)
     print(json.dumps(out, indent=2))
 
 

@@ -165,10 +165,11 @@ def test_registry_networks_run_on_the_device(device, name):
 
 @pytest.mark.parametrize("device", DEVICES)
 def test_firenet_and_lista_follow_device(device):
-    A, W, x = _mri(device)
+    A, W, x = _mri("cpu")
     fire = sr.nets.FIRENET(A, W, lam=1e-3, restarts=2, inner=5, weights=torch.ones(32, 32))
-    assert fire.weights.device.type == "cpu"  # built beside A (on the CPU here) ...
-    fire = fire.to(device)                    # ... and moved with the network
+    assert fire.weights.device.type == "cpu"  # built beside A (on the CPU) ...
+    fire = fire.to(device)                    # ... and moved with the network, A and W too
+    x = x.to(device)
     M = sr.operators.gaussian(10, 20, seed=0)
     lista = sr.nets.LISTA(M, layers=3).to(device)
     with strict(), torch.no_grad():

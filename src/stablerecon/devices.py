@@ -110,3 +110,20 @@ def same_device(what: str, tensor: torch.Tensor, module: torch.nn.Module, name: 
         raise StableReconError(
             f"{name} {what}: the input is on {tensor.device} but the operator's buffers are "
             f"on {dev}; move one to the other (A.to(x.device), or x.to('{dev}')).")
+
+
+def optimizer_step(opt: torch.optim.Optimizer) -> None:
+    """``opt.step()`` with the optimiser's scalar state made on the CPU.
+
+    torch before 2.13 makes Adam's step counter with no device named, so it follows the
+    caller's default device (``torch.set_default_device``); torch means it to live on the
+    CPU, and on a ``meta`` default the step fails. Pinning the default here keeps training
+    and the audits' ascent independent of the caller's default device.
+
+    Parameters
+    ----------
+    opt : torch.optim.Optimizer
+        The optimiser to step.
+    """
+    with torch.device("cpu"):
+        opt.step()

@@ -67,6 +67,31 @@ def test_bad_input_is_named(bad, match):
         sr.operators.Identity((4,))(bad)
 
 
+def test_unchecked_application_skips_the_checks_only():
+    """check=False (the solvers' inner loops) applies the same map without looking at the
+    input, so a NaN passes through instead of raising; the default still raises."""
+    A = _BrokenAdjoint()
+    x = torch.tensor([1.0, float("nan"), 0.0, 0.0])
+    with pytest.raises(sr.StableReconError, match="NaN or Inf"):
+        A(x)
+    with pytest.raises(sr.StableReconError, match="NaN or Inf"):
+        A.adjoint(x)
+    assert torch.equal(A(x, check=False).nan_to_num(), torch.tensor([2.0, 0, 0, 0]))
+    assert torch.equal(A.adjoint(x, check=False).nan_to_num(), x.nan_to_num())
+
+
+def test_adjoint_operator_is_made_once_and_follows_its_operator():
+    import copy
+
+    W = sr.operators.Wavelet((16, 16), "db2", levels=1)
+    assert W.H is W.H and W.H.H is W
+    assert list(W.state_dict()) == ["bank"] and len(list(W.modules())) == 1
+    twin = copy.deepcopy(W)
+    assert twin.H is not W.H and twin.H.op is twin
+    W.to(torch.float32)
+    assert W.H.op.bank.dtype == torch.float32 and twin.bank.dtype == torch.float64
+
+
 def test_compose_shape_mismatch():
     with pytest.raises(sr.StableReconError, match="cannot compose"):
         sr.operators.Identity((3,)) @ sr.operators.Identity((4,))

@@ -38,7 +38,7 @@ from stablerecon.audit.common import (
 )
 from stablerecon.audit.reconstructor import as_reconstructor
 from stablerecon.audit.result import AuditResult, Figure
-from stablerecon.devices import generator
+from stablerecon.devices import generator, optimizer_step
 from stablerecon.docstrings import fill
 from stablerecon.errors import StableReconError
 from stablerecon.noise import gaussian
@@ -75,7 +75,7 @@ def _ascent_lambda(psi, A, x, base, penalty, steps, lr, space, gen,
                                    "(use gradient_free=True).")
         opt.zero_grad()
         q.backward()
-        opt.step()
+        optimizer_step(opt)
         trace.append(q.item())
         if trace[-1] > best:
             best, best_r = trace[-1], r.detach().clone()

@@ -40,6 +40,7 @@ import scipy.fft
 import torch
 
 from stablerecon import validate
+from stablerecon.devices import optimizer_step
 from stablerecon.nets.firenet import FIRENET
 from stablerecon.nets.lista import LISTA
 from stablerecon.operators.matrix import Matrix
@@ -135,7 +136,7 @@ def train_lista(inst: Instance, layers: int = 10, epochs: int = 100, batch: int 
             loss = (net(ys[idx]) - xs[idx]).pow(2).sum(-1).mean() / scale
             opt.zero_grad()
             loss.backward()
-            opt.step()
+            optimizer_step(opt)
             total += loss.item() * len(idx)
         if progress:
             progress(epoch, total / len(ys))

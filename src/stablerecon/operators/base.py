@@ -141,42 +141,58 @@ class LinearOperator(torch.nn.Module):
         raise NotImplementedError
 
     # -- public API ----------------------------------------------------------------------
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, check: bool = True) -> torch.Tensor:
         """Apply A (also ``A(x)``).
 
         Parameters
         ----------
         x : torch.Tensor
             Shape ``(*batch, *in_shape)``, floating point or complex, finite.
+        check : bool
+            Check the input (type, shape, device, finiteness) first. Iterative solvers pass
+            False inside their loops, where every input came from the operators themselves:
+            the finiteness check reads a value back from the device, and on a GPU that
+            stalls the queue at every call.
 
         Returns
         -------
         torch.Tensor
             A x, shape ``(*batch, *out_shape)``.
         """
-        _check_input(self, x, self.in_shape, "forward (A x)")
+        if check:
+            _check_input(self, x, self.in_shape, "forward (A x)")
         return self._forward(x)
 
-    def adjoint(self, y: torch.Tensor) -> torch.Tensor:
+    def adjoint(self, y: torch.Tensor, check: bool = True) -> torch.Tensor:
         """Apply the adjoint A* (also ``A.H(y)``).
 
         Parameters
         ----------
         y : torch.Tensor
             Shape ``(*batch, *out_shape)``.
+        check : bool
+            Check the input first (see :meth:`forward`).
 
         Returns
         -------
         torch.Tensor
             A* y, shape ``(*batch, *in_shape)``.
         """
-        _check_input(self, y, self.out_shape, "adjoint (A* y)")
+        if check:
+            _check_input(self, y, self.out_shape, "adjoint (A* y)")
         return self._adjoint(y)
 
     @property
     def H(self) -> LinearOperator:
-        """The adjoint operator A*."""
-        return Adjoint(self)
+        """The adjoint operator A* (made once, then reused: unrolled networks and audits
+        ask for it at every step)."""
+        adjoint = self.__dict__.get("_adjoint_operator")
+        if adjoint is None:
+            adjoint = Adjoint(self)
+            # kept outside nn.Module's registry: A and A.H owning each other as submodules
+            # would make .to(), .modules() and state_dict() recurse
+            self.__dict__["_adjoint_operator"] = adjoint
+        return adjoint
 
     def __matmul__(self, other: LinearOperator) -> LinearOperator:
         if not isinstance(other, LinearOperator):

@@ -172,7 +172,7 @@ def primal_dual(
         return 0.99 / (norm_k * w), 0.99 * w / norm_k
 
     def image(v: torch.Tensor) -> torch.Tensor:
-        return problem.transform_adjoint(v) if coef else v
+        return problem.transform_adjoint(v, check=False) if coef else v
 
     def coefficients(state: dict) -> torch.Tensor:
         return state["x"] if coef else state["wx"]
@@ -180,7 +180,7 @@ def primal_dual(
     tau, sigma = steps(omega)
     x = problem.zeros() if x0 is None else x0.to(problem.dtype).clone()
     if coef:
-        x = problem.transform(x)
+        x = problem.transform(x)  # checked: x0 comes from the caller
     ax = A(image(x))
     p = torch.zeros_like(ax)
     atp = A.H(p).to(x.dtype)
@@ -204,28 +204,28 @@ def primal_dual(
     status = "max_iter reached"
     best = None
     it = 0
+    # Inside the loop nothing reads a value back from the device (a GPU runs ahead of
+    # Python) until a check: the operators skip their input checks, and a NaN or Inf is
+    # looked for once per check; the state of the previous check is then returned.
+    checked = current
     for it in range(1, max_iter + 1):
         x = current["x"]
         if coef:
             x_new = soft_threshold(x - tau * current["ktp"], tau * lw)
         else:
             x_new = x - tau * (current["atp"] + current["wtq"])
-        if not bool(torch.isfinite(x_new.sum())):  # stop before the operators see NaN
-            status = "diverged (NaN or Inf in the iterate)"
-            best = (diverged_certificate(problem, current["ax"], coefficients(current)), current)
-            break
         x_bar = 2.0 * x_new - x
-        ax_bar = A(image(x_bar))
+        ax_bar = A(image(x_bar), check=False)
         p = prox_data_conjugate(problem, current["p"] + sigma * ax_bar, sigma)
-        atp = A.H(p).to(x.dtype)
+        atp = A.adjoint(p, check=False).to(x.dtype)
         new = {"x": x_new, "ax": 0.5 * (ax_bar + current["ax"]), "p": p, "atp": atp}
         if coef:
-            new["ktp"] = problem.transform(atp)
+            new["ktp"] = problem.transform(atp, check=False)
         else:
-            wx_bar = problem.transform(x_bar)
+            wx_bar = problem.transform(x_bar, check=False)
             q = project_box(current["q"] + sigma * wx_bar, lw)
             new.update(wx=0.5 * (wx_bar + current["wx"]), q=q,
-                       wtq=problem.transform_adjoint(q).to(x.dtype))
+                       wtq=problem.transform_adjoint(q, check=False).to(x.dtype))
         x_prev, current = x, new
         for k in names:
             sums[k] = current[k].clone() if sums[k] is None else sums[k] + current[k]
@@ -234,6 +234,11 @@ def primal_dual(
         out_of_time = time_limit is not None and time.perf_counter() - start > time_limit
         if it % check_every and it != max_iter and not out_of_time:
             continue
+        if not bool(torch.isfinite(x_new.sum())):
+            status = "diverged (NaN or Inf in the iterate)"
+            best = (diverged_certificate(problem, checked["ax"], coefficients(checked)), checked)
+            break
+        checked = current
         if certified:
             average = {k: v / count for k, v in sums.items()}
             candidates = []

@@ -174,35 +174,39 @@ class Problem:
         return torch.zeros(*self.batch_shape, *self.A.in_shape, dtype=self.dtype,
                            device=self.y.device)
 
-    def transform(self, x: torch.Tensor) -> torch.Tensor:
+    def transform(self, x: torch.Tensor, check: bool = True) -> torch.Tensor:
         """W x (x itself without W).
 
         Parameters
         ----------
         x : torch.Tensor
             An image.
+        check : bool
+            Check the input (see :meth:`LinearOperator.forward`); False in solver loops.
 
         Returns
         -------
         torch.Tensor
             The coefficients.
         """
-        return self.W(x) if self.W is not None else x
+        return self.W(x, check=check) if self.W is not None else x
 
-    def transform_adjoint(self, v: torch.Tensor) -> torch.Tensor:
+    def transform_adjoint(self, v: torch.Tensor, check: bool = True) -> torch.Tensor:
         """W* v (v itself without W).
 
         Parameters
         ----------
         v : torch.Tensor
             Coefficients.
+        check : bool
+            Check the input (see :meth:`LinearOperator.forward`); False in solver loops.
 
         Returns
         -------
         torch.Tensor
             The image.
         """
-        return self.W.H(v) if self.W is not None else v
+        return self.W.adjoint(v, check=check) if self.W is not None else v
 
     def lam_weights(self, like: torch.Tensor) -> torch.Tensor | float:
         """λ w, for the l1 term's prox and the dual constraint.

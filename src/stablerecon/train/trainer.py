@@ -25,7 +25,7 @@ from stablerecon import metrics, validate
 from stablerecon.data.brain import GUARD, brain_batch, brain_slices, split_indices
 from stablerecon.data.phantoms import random_ellipses, shepp_logan
 from stablerecon.data.readers import read_image
-from stablerecon.devices import generator, module_device, resolve_device
+from stablerecon.devices import generator, module_device, optimizer_step, resolve_device
 from stablerecon.errors import StableReconError
 from stablerecon.io import ensure_writable, locked, save_torch, write_json
 from stablerecon.modality import modality
@@ -401,7 +401,7 @@ def _train(cfg: TrainConfig, out: Path, resume: bool, console, command: str | No
                     loss = loss + 0.1 * _frequency_loss(out_img, x) + 1e-3 * adv
                 opt.zero_grad()
                 loss.backward()
-                opt.step()
+                optimizer_step(opt)
                 if cfg.lr_schedule == "cosine":  # lr(t) = lr (1 + cos(π t / T)) / 2, T = all steps
                     t_done = epoch * cfg.steps + step + 1
                     for group in opt.param_groups:
@@ -413,7 +413,7 @@ def _train(cfg: TrainConfig, out: Path, resume: bool, console, command: str | No
                         disc(out_img.detach()), torch.zeros(len(x), device=device)))
                     disc_opt.zero_grad()
                     d_loss.backward()
-                    disc_opt.step()
+                    optimizer_step(disc_opt)
                 losses.append(loss.item())
                 psnr = -10 * math.log10(max(losses[-1], 1e-12))
                 progress.update(task, advance=1,
