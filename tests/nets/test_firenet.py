@@ -130,6 +130,10 @@ def test_bad_input():
         FIRENET(A, theta=1.0)
     with pytest.raises(StableReconError, match="expected"):
         FIRENET(A)(torch.zeros(5, dtype=torch.complex64))
+    y = A(torch.ones(16, 16, dtype=torch.complex64))
+    y[0] = float("nan")  # the layers apply A unchecked: forward must look at y itself
+    with pytest.raises(StableReconError, match="FIRENET input y: input contains NaN"):
+        FIRENET(A, eps0=1.0)(y)
 
 
 def test_auto_depth_reaches_the_minimiser_where_a_fixed_p_stalls():

@@ -44,5 +44,7 @@ class DeepCascade(OperatorNet):
         for cnn, logit in zip(self.cnns, self.dc_logit):
             h = to_channels(x, True)
             z = from_channels(h + cnn(h), True)
-            x = z + torch.sigmoid(logit) * self.A.H(y - self.A(z))
+            # inner applications unchecked: y was checked above, z is the network's own
+            dc = self.A.adjoint(y - self.A(z, check=False), check=False)
+            x = z + torch.sigmoid(logit) * dc
         return x.reshape(*lead, *x.shape[1:])

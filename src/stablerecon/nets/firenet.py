@@ -52,7 +52,7 @@ from stablerecon import validate
 from stablerecon.devices import module_device
 from stablerecon.errors import StableReconError
 from stablerecon.nets.base import OperatorNet
-from stablerecon.operators.base import LinearOperator, sample_norm
+from stablerecon.operators.base import LinearOperator, check_input, sample_norm
 from stablerecon.operators.wavelet import Wavelet
 from stablerecon.prox import project_l2_ball, soft_threshold
 
@@ -190,14 +190,15 @@ class FIRENET(OperatorNet):
         scale = torch.sigmoid(logits) if logits.requires_grad else torch.ones_like(logits)
         return math.sqrt(self.theta) * scale / self.norm_A
 
+    # the layers' own iterates, unchecked (the input y is checked once, in forward)
     def _B(self, c: torch.Tensor) -> torch.Tensor:
-        return self.A(c if self.W is None else self.W.H(c))
+        return self.A(c if self.W is None else self.W.adjoint(c, check=False), check=False)
 
     def _B_adjoint(self, q: torch.Tensor) -> torch.Tensor:
-        z = self.A.H(q)
+        z = self.A.adjoint(q, check=False)
         if self.real and z.is_complex():
             z = z.real
-        return z if self.W is None else self.W(z)
+        return z if self.W is None else self.W(z, check=False)
 
     def _threshold(self, tau: torch.Tensor) -> torch.Tensor | float:
         t = tau * self.lam
@@ -280,10 +281,8 @@ class FIRENET(OperatorNet):
                 return_restarts: bool = False):
         """Reconstruct x from y. With ``return_restarts`` also the list of x_k, k = 1..n.
         With ``inner="auto"`` the first call chooses p (:meth:`calibrate`)."""
-        if y.shape[y.ndim - len(self.A.out_shape):] != self.A.out_shape:
-            raise StableReconError(
-                f"FIRENET: y has shape {tuple(y.shape)}, expected (*batch, "
-                f"{', '.join(map(str, self.A.out_shape))}) for this operator.")
+        # checked once here (type, shape, device, NaN): the layers apply A unchecked
+        check_input(self.A, y, self.A.out_shape, "FIRENET input y")
         if self.needs_calibration:
             self.calibrate(y.detach())
         x, outputs = self._run(y, x0, self.inner, return_restarts)

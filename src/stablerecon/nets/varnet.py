@@ -64,5 +64,7 @@ class VariationalNetwork(OperatorNet):
             h = to_channels(x, True)
             reg = nn.functional.conv_transpose2d(phi(nn.functional.conv2d(h, k, padding=pad)),
                                                  k, padding=pad)
-            x = x - nn.functional.softplus(raw) * self.A.H(self.A(x) - y) - from_channels(reg, True)
+            # inner applications unchecked: y was checked above, x is the network's own
+            grad = self.A.adjoint(self.A(x, check=False) - y, check=False)
+            x = x - nn.functional.softplus(raw) * grad - from_channels(reg, True)
         return x.reshape(*lead, *x.shape[1:])

@@ -160,7 +160,7 @@ class LinearOperator(torch.nn.Module):
             A x, shape ``(*batch, *out_shape)``.
         """
         if check:
-            _check_input(self, x, self.in_shape, "forward (A x)")
+            check_input(self, x, self.in_shape, "forward (A x)")
         return self._forward(x)
 
     def adjoint(self, y: torch.Tensor, check: bool = True) -> torch.Tensor:
@@ -179,7 +179,7 @@ class LinearOperator(torch.nn.Module):
             A* y, shape ``(*batch, *in_shape)``.
         """
         if check:
-            _check_input(self, y, self.out_shape, "adjoint (A* y)")
+            check_input(self, y, self.out_shape, "adjoint (A* y)")
         return self._adjoint(y)
 
     @property
@@ -368,7 +368,24 @@ def _random(shape: Shape, dtype: torch.dtype, seed: int, device: torch.device) -
     return gaussian(tuple(shape), dtype, torch.Generator(device="cpu").manual_seed(seed)).to(device)
 
 
-def _check_input(op: LinearOperator, x: torch.Tensor, shape: Shape, what: str) -> None:
+def check_input(op: LinearOperator, x: torch.Tensor, shape: Shape, what: str) -> None:
+    """Raise a StableReconError naming the fix unless ``x`` can be given to ``op``.
+
+    Checks, in order: a tensor, floating point or complex, shape ``(*batch, *shape)``, not
+    empty, on the operator's device, finite. The last check reads one value back from the
+    device; inner loops skip all of them (``check=False``) once their input was checked here.
+
+    Parameters
+    ----------
+    op : LinearOperator
+        The operator (named in the message; its buffers give the device).
+    x : torch.Tensor
+        The input.
+    shape : tuple of int
+        The trailing shape expected.
+    what : str
+        What is applied, for the message (e.g. ``"forward (A x)"``).
+    """
     name = type(op).__name__
     if not isinstance(x, torch.Tensor):
         raise StableReconError(

@@ -16,7 +16,7 @@ import scipy.sparse
 import torch
 
 from stablerecon.errors import StableReconError
-from stablerecon.operators.base import LinearOperator, _check_input, check_size, on_real_parts
+from stablerecon.operators.base import LinearOperator, check_input, check_size, on_real_parts
 
 
 def joseph_matrix(
@@ -343,7 +343,7 @@ class Radon(LinearOperator):
         torch.Tensor
             Shape ``(*batch, N, N)``.
         """
-        _check_input(self, sinogram, self.out_shape, "backproject")
+        check_input(self, sinogram, self.out_shape, "backproject")
         return on_real_parts(
             lambda r: self._sparse(r, self._backprojector(r.dtype, r.device), self.in_shape),
             sinogram,

@@ -71,8 +71,10 @@ def proximal_gradient(
     cert = None
     dims = len(problem.coef_shape)
     for it in range(1, max_iter + 1):
-        xv = problem.transform_adjoint(v)
-        grad = problem.transform(2.0 * A.H(A(xv) - problem.y).to(xv.dtype))
+        xv = problem.transform_adjoint(v, check=False)  # iterates: checked by the NaN test
+        residual = A(xv, check=False) - problem.y
+        grad = problem.transform(2.0 * A.adjoint(residual, check=False).to(xv.dtype),
+                                 check=False)
         z_new = soft_threshold(v - step * grad, thresh)
         if not bool(torch.isfinite(z_new.sum())):  # stop before the operators see NaN
             status = "diverged (NaN or Inf in the iterate)"
