@@ -187,3 +187,48 @@ def test_unitary_w_form_matches_the_dualised_form():
     assert abs(p_z - p_d) <= 1e-6 * p_z
     assert float((z_form.x - dual_form.x).norm() / x.norm()) < 1e-3
     assert z_form.iterations < dual_form.iterations
+
+
+def _mri64():
+    mask = sr.operators.sampling.variable_density((64, 64), 0.3, seed=0)
+    A = sr.operators.SubsampledFourier((64, 64), mask)
+    W = sr.operators.Wavelet((64, 64), "db4", levels=3)
+    y = A(sr.data.shepp_logan(64, dtype=torch.float64).to(torch.complex128))
+    return A, W, y + 0.01 * y.norm() * torch.randn(y.shape, dtype=y.dtype, generator=torch
+                                                   .Generator().manual_seed(0)) / y.norm()
+
+
+def test_single_precision_start_is_certified_in_double_precision():
+    """float64 data to tol < 1e-4: float32 iterations, then float64 from their state. The
+    answer is float64, certified in float64 to tol, the same minimiser as a float64-only
+    run, in about as many iterations (the warm start carries the progress over)."""
+    A, W, y = _mri64()
+    mixed = sr.solvers.sr_lasso(A, y, lam=1e-3, W=W, tol=1e-9, history=True)
+    double = sr.solvers.sr_lasso(A, y, lam=1e-3, W=W, tol=1e-9, single_precision_start=False)
+    assert "float32" in mixed.method and "float32" not in double.method
+    assert mixed.converged and mixed.x.dtype == torch.complex128
+    assert mixed.certificate.relative_gap.dtype == torch.float64
+    assert float(mixed.certificate.relative_gap.max()) <= 1e-9
+    its = [h["iteration"] for h in mixed.history]
+    assert its == sorted(set(its)) and its[-1] == mixed.iterations
+    assert mixed.iterations <= 1.2 * double.iterations
+    rel = abs(float(mixed.objective) - float(double.objective)) / float(double.objective)
+    assert rel <= 2e-9
+    # the float32 phase ends at its first check below 1e-4; float64 checks follow
+    switch = min(i for i, h in enumerate(mixed.history) if h["relative_gap"] <= 1e-4)
+    assert 0 < switch < len(mixed.history) - 1
+
+
+def test_single_precision_start_keeps_the_budget_and_skips_where_it_cannot_help():
+    A, W, y = _mri64()
+    with pytest.warns(RuntimeWarning, match="stopped without reaching tol"):
+        short = sr.solvers.u_lasso(A, y, lam=1e-3, W=W, tol=1e-9, max_iter=40)
+    assert short.iterations <= 40 and short.status == "max_iter reached"
+    assert short.x.dtype == torch.complex128
+    single = sr.solvers.u_lasso(A, y.to(torch.complex64), lam=1e-3, W=W, tol=1e-4)
+    loose = sr.solvers.u_lasso(A, y, lam=1e-3, W=W, tol=1e-3)
+    assert single.method == loose.method == "restarted_pdhg"
+    with pytest.raises(sr.StableReconError, match="options of PDHG, not of fista"):
+        sr.solvers.u_lasso(A, y, lam=1e-3, W=W, method="fista", single_precision_start=False)
+    with pytest.raises(sr.StableReconError, match="True or False"):
+        sr.solvers.u_lasso(A, y, lam=1e-3, W=W, single_precision_start="yes")

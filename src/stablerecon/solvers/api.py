@@ -32,7 +32,8 @@ def solve(problem: Problem, method: str = "restarted_pdhg", **options) -> Solver
         ``"restarted_pdhg"`` (default), ``"pdhg"``, ``"fista"`` or ``"ista"``.
     **options
         ``tol``, ``max_iter``, ``time_limit``, ``check_every``, ``x0``, ``history`` (all
-        methods) and ``primal_weight`` (PDHG); see :func:`qcbp`.
+        methods), ``primal_weight`` and ``single_precision_start`` (PDHG); see
+        :func:`qcbp` and :func:`~stablerecon.solvers.primal_dual.primal_dual`.
 
     Returns
     -------
@@ -52,12 +53,18 @@ def solve(problem: Problem, method: str = "restarted_pdhg", **options) -> Solver
             stacklevel=3,
         )
     if method in ("fista", "ista"):
+        pdhg_only = sorted(set(options) & set(PDHG_OPTIONS))
+        if pdhg_only:
+            raise StableReconError(f"{pdhg_only} are options of PDHG, not of {method}; drop "
+                                   "them or use method='restarted_pdhg'.")
         return proximal_gradient(problem, accelerated=method == "fista", **options)
     return primal_dual(problem, restart=method == "restarted_pdhg", **options)
 
 
-#: the options every method takes (see :func:`qcbp`); primal_weight: PDHG only
-OPTIONS = ("tol", "max_iter", "time_limit", "check_every", "x0", "history", "primal_weight")
+#: the options every method takes (see :func:`qcbp`), then those of PDHG only
+OPTIONS = ("tol", "max_iter", "time_limit", "check_every", "x0", "history", "primal_weight",
+           "single_precision_start")
+PDHG_OPTIONS = ("primal_weight", "single_precision_start")
 
 
 def _check_options(options: dict) -> None:
@@ -74,6 +81,9 @@ def _check_options(options: dict) -> None:
                         hint="seconds, or None for no limit")
     if "primal_weight" in options:
         validate.number("primal_weight", options["primal_weight"], low=0)
+    if not isinstance(options.get("single_precision_start", True), bool):
+        raise StableReconError("single_precision_start must be True or False, got "
+                               f"{options['single_precision_start']!r}.")
 
 
 def least_squares_distance(A: LinearOperator, y: torch.Tensor, iters: int = 200) -> torch.Tensor:
@@ -146,7 +156,9 @@ def qcbp(A: LinearOperator, y: torch.Tensor, eta: float, W: LinearOperator | Non
         ``"restarted_pdhg"`` (default) or ``"pdhg"``.
     **options
         ``tol`` (certified relative duality gap, and constraint violation relative to
-        ||y||), ``max_iter``, ``time_limit`` (s), ``check_every``, ``x0``, ``history``.
+        ||y||), ``max_iter``, ``time_limit`` (s), ``check_every``, ``x0``, ``history``;
+        for PDHG also ``primal_weight`` and ``single_precision_start`` (float64 data to a
+        tol below 1e-4 iterate in float32 first, then float64; default True).
 
     Returns
     -------

@@ -40,10 +40,22 @@ constant is needed. At each restart the primal weight :math:`\omega` (:math:`\ta
 towards the observed ratio of dual to primal movement. This is the restart-and-rescale
 idea of WARPd (Colbrook, 2022) with the schedule found adaptively instead of from the
 constants of the robust null space property.
+
+**Single precision first** (float64 data, restarted, certified, ``tol`` < 1e-4, images
+of at least 64² unknowns). The
+iterations run in float32 (complex64) until their certified gap reaches
+:data:`SINGLE_PRECISION_TOL`, then go on in float64 from that state (x, the dual p and the
+primal weight ω) to ``tol``, certified in float64. The warm start carries the progress
+over: the total iteration count stays that of a float64 run (within 5%), and on the CPU a
+single-precision iteration costs about half; measured 1.25–1.4× less time to a certified
+1e-6 at 256² (SR-/U-LASSO, two images), 1.06–1.28× at 64² and 128² (QCBP too). Float32
+certifies down to about 1e-5 (switching at 1e-5 stalled the float32 phase on one of the
+four 256² cases, 7.5× slower), so the switch is made a decade above.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 import warnings
@@ -55,6 +67,12 @@ from stablerecon.operators.base import sample_norm
 from stablerecon.prox import project_box, soft_threshold
 from stablerecon.solvers.problem import RUN_DOCS, Problem
 from stablerecon.solvers.result import Certificate, SolverResult
+
+#: the certified gap at which a float64 solve leaves its float32 iterations (see above)
+SINGLE_PRECISION_TOL = 1e-4
+#: unknowns per sample from which the float32 start is used: measured 1.06-1.4x faster from
+#: 64² up; on a 128-unknown matrix problem it cost 15% more iterations and saved nothing
+SINGLE_PRECISION_MIN_SIZE = 64 * 64
 
 
 def prox_data_conjugate(problem: Problem, v: torch.Tensor, sigma: float) -> torch.Tensor:
@@ -142,6 +160,7 @@ def primal_dual(
     x0: torch.Tensor | None = None,
     history: bool = False,
     primal_weight: float = 1.0,
+    single_precision_start: bool = True,
 ) -> SolverResult:
     """Solve ``problem`` by (restarted) PDHG; see the module docstring for the method.
 
@@ -151,9 +170,68 @@ def primal_dual(
     {{start}}
     primal_weight : float
         Initial ω (τ = 0.99/(ω||K||), σ = 0.99 ω/||K||); restarts adapt it.
+    single_precision_start : bool
+        With float64 data, a restarted certified run and ``tol`` below
+        :data:`SINGLE_PRECISION_TOL`: iterate in float32 first (module docstring). The
+        result is float64 and certified in float64 either way.
 
     {{returns}}
     """
+    real = problem.y.real.dtype if problem.y.is_complex() else problem.y.dtype
+    if not (single_precision_start and restart and problem.unitary_w
+            and real == torch.float64 and tol < SINGLE_PRECISION_TOL
+            and math.prod(problem.A.in_shape) >= SINGLE_PRECISION_MIN_SIZE):
+        result, _, _ = _run(problem, tol, max_iter, time_limit, restart, check_every, x0,
+                            history, primal_weight)
+    else:
+        result = _single_then_double(problem, tol, max_iter, time_limit, check_every, x0,
+                                     history, primal_weight)
+    if not result.converged:
+        warn_unconverged(result)
+    return result
+
+
+def _single_then_double(problem: Problem, tol: float, max_iter: int,
+                        time_limit: float | None, check_every: int,
+                        x0: torch.Tensor | None, history: bool,
+                        primal_weight: float) -> SolverResult:
+    """Restarted PDHG in float32 to SINGLE_PRECISION_TOL (at most a quarter of max_iter),
+    then in float64 from its x, p and ω to ``tol``; one result for both phases."""
+    low = dataclasses.replace(
+        problem, y=problem.y.to(torch.complex64 if problem.y.is_complex() else torch.float32),
+        weights=None if problem.weights is None else problem.weights.float())
+    first, p, omega = _run(low, SINGLE_PRECISION_TOL, max(1, max_iter // 4), time_limit, True,
+                           check_every, None if x0 is None else x0.to(low.dtype), history,
+                           primal_weight)
+    if first.status.startswith("diverged"):  # float32 overflowed: start over in float64
+        first, p, omega = None, None, primal_weight
+    done_its = first.iterations if first else 0
+    done_s = first.time_s if first else 0.0
+    if time_limit is not None and done_s >= time_limit:
+        time_limit = 0.0  # the second phase checks once and reports the time limit
+    elif time_limit is not None:
+        time_limit -= done_s
+    x_start = first.x.to(problem.dtype) if first else x0
+    second, _, _ = _run(problem, tol, max(1, max_iter - done_its), time_limit, True,
+                        check_every, x_start, history, omega,
+                        p0=None if p is None else p.to(problem.y.dtype))
+    if first is None:
+        return second
+    for record in second.history:
+        record["iteration"] += done_its
+        record["time_s"] += done_s
+    return dataclasses.replace(
+        second, iterations=done_its + second.iterations, time_s=done_s + second.time_s,
+        restarts=first.restarts + second.restarts, history=first.history + second.history,
+        method=f"{second.method} (float32 to {SINGLE_PRECISION_TOL:g}, then float64)")
+
+
+def _run(problem: Problem, tol: float, max_iter: int, time_limit: float | None,
+         restart: bool, check_every: int, x0: torch.Tensor | None, history: bool,
+         primal_weight: float, p0: torch.Tensor | None = None
+         ) -> tuple[SolverResult, torch.Tensor, float]:
+    """One PDHG run in the problem's precision (no warning): the result, the dual
+    variable p of the state returned and the final primal weight ω (to continue from)."""
     start = time.perf_counter()
     A, W = problem.A, problem.W
     certified = problem.unitary_w
@@ -182,7 +260,7 @@ def primal_dual(
     if coef:
         x = problem.transform(x)  # checked: x0 comes from the caller
     ax = A(image(x))
-    p = torch.zeros_like(ax)
+    p = torch.zeros_like(ax) if p0 is None else p0.clone()
     atp = A.H(p).to(x.dtype)
     lw = problem.lam_weights(x if coef else problem.transform(x))
     current = {"x": x, "ax": ax, "p": p, "atp": atp}
@@ -320,6 +398,4 @@ def primal_dual(
         restarts=restarts,
         history=records,
     )
-    if not result.converged:
-        warn_unconverged(result)
-    return result
+    return result, state["p"], omega
