@@ -232,3 +232,20 @@ def test_single_precision_start_keeps_the_budget_and_skips_where_it_cannot_help(
         sr.solvers.u_lasso(A, y, lam=1e-3, W=W, method="fista", single_precision_start=False)
     with pytest.raises(sr.StableReconError, match="True or False"):
         sr.solvers.u_lasso(A, y, lam=1e-3, W=W, single_precision_start="yes")
+
+
+class _Float32Overflow(sr.operators.SubsampledFourier):
+    """An operator whose single-precision adjoint overflows (NaN), as float32 can."""
+
+    def _adjoint(self, y):
+        out = super()._adjoint(y)
+        overflow = y.dtype == torch.complex64 and bool((y != 0).any())
+        return out * float("nan") if overflow else out
+
+
+def test_single_precision_start_that_diverges_starts_over_in_double():
+    A, W, y = _mri64()
+    A = _Float32Overflow((64, 64), A.mask.numpy())
+    res = sr.solvers.u_lasso(A, y, lam=1e-3, W=W, tol=1e-8)
+    assert res.converged and "float32" not in res.method
+    assert float(res.certificate.relative_gap.max()) <= 1e-8

@@ -42,15 +42,15 @@ idea of WARPd (Colbrook, 2022) with the schedule found adaptively instead of fro
 constants of the robust null space property.
 
 **Single precision first** (float64 data, restarted, certified, ``tol`` < 1e-4, images
-of at least 64² unknowns). The
-iterations run in float32 (complex64) until their certified gap reaches
-:data:`SINGLE_PRECISION_TOL`, then go on in float64 from that state (x, the dual p and the
-primal weight ω) to ``tol``, certified in float64. The warm start carries the progress
-over: the total iteration count stays that of a float64 run (within 5%), and on the CPU a
-single-precision iteration costs about half; measured 1.25–1.4× less time to a certified
-1e-6 at 256² (SR-/U-LASSO, two images), 1.06–1.28× at 64² and 128² (QCBP too). Float32
-certifies down to about 1e-5 (switching at 1e-5 stalled the float32 phase on one of the
-four 256² cases, 7.5× slower), so the switch is made a decade above.
+of at least 64² unknowns). The iterations run in float32 (complex64) until their
+certified gap reaches :data:`SINGLE_PRECISION_TOL`, then go on in float64 from that state
+(x, the dual p and the primal weight ω) to ``tol``, certified in float64. The warm start
+carries the progress over: the total iteration count stays that of a float64 run (within
+5%), and on the CPU a single-precision iteration costs about half; measured 1.25–1.4×
+less time to a certified 1e-6 at 256² (SR-/U-LASSO, two images), 1.06–1.28× at 64² and
+128² (QCBP too). Float32 certifies down to about 1e-5 (switching at 1e-5 stalled the
+float32 phase on one of the four 256² cases, 7.5× slower), so the switch is made a
+decade above.
 """
 
 from __future__ import annotations
@@ -312,7 +312,7 @@ def _run(problem: Problem, tol: float, max_iter: int, time_limit: float | None,
         out_of_time = time_limit is not None and time.perf_counter() - start > time_limit
         if it % check_every and it != max_iter and not out_of_time:
             continue
-        if not bool(torch.isfinite(x_new.sum())):
+        if not bool(torch.isfinite(x_new.sum() + current["atp"].sum())):  # x, and A* p
             status = "diverged (NaN or Inf in the iterate)"
             best = (diverged_certificate(problem, checked["ax"], coefficients(checked)), checked)
             break
