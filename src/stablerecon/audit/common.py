@@ -14,7 +14,7 @@ from stablerecon.devices import module_device
 from stablerecon.errors import StableReconError
 from stablerecon.modality import modality_of
 from stablerecon.noise import gaussian
-from stablerecon.operators.base import LinearOperator
+from stablerecon.operators.base import LinearOperator, real_dtype
 
 #: the parameters the audits share, described once (``{{name}}`` lines, see
 #: :mod:`stablerecon.docstrings`)
@@ -185,7 +185,7 @@ def input_image(A: LinearOperator, x: torch.Tensor, model: Any = None) -> torch.
                                f"{A.in_shape}; resize the image or rebuild the operator.")
     if not torch.isfinite(x.abs()).all():
         raise StableReconError("the image contains NaN or Inf values.")
-    real = x.real.dtype if x.is_complex() else x.dtype
+    real = real_dtype(x.dtype)
     target = A.input_dtype(real)
     if x.is_complex() and not target.is_complex:
         target = x.dtype  # keep the imaginary part; real-linear operators act on both parts

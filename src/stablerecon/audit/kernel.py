@@ -34,7 +34,7 @@ from stablerecon.audit.reconstructor import as_reconstructor
 from stablerecon.audit.result import AuditResult, Figure
 from stablerecon.docstrings import fill
 from stablerecon.errors import StableReconError
-from stablerecon.operators.base import LinearOperator
+from stablerecon.operators.base import LinearOperator, real_dtype
 from stablerecon.operators.fourier import SubsampledFourier
 
 
@@ -194,7 +194,7 @@ def hallucination(image: torch.Tensor, A: LinearOperator) -> tuple[torch.Tensor,
         :math:`|(I - A^+A)\,\text{image}|` per pixel, and its norm as a fraction of
         ||image||.
     """
-    xin = image.to(A.input_dtype(image.real.dtype if image.is_complex() else image.dtype))
+    xin = image.to(A.input_dtype(real_dtype(image.dtype)))
     k = kernel_component(A, xin)
     return k.abs(), norm(k) / max(norm(xin), 1e-300)
 

@@ -52,7 +52,7 @@ from stablerecon import validate
 from stablerecon.devices import module_device
 from stablerecon.errors import StableReconError
 from stablerecon.nets.base import OperatorNet
-from stablerecon.operators.base import LinearOperator, check_input, sample_norm
+from stablerecon.operators.base import LinearOperator, check_input, real_dtype, sample_norm
 from stablerecon.operators.wavelet import Wavelet
 from stablerecon.prox import project_l2_ball, soft_threshold
 
@@ -257,7 +257,7 @@ class FIRENET(OperatorNet):
         int
             The chosen p.
         """
-        real = y.real.dtype if y.is_complex() else y.dtype
+        real = real_dtype(y.dtype)
         tol = max(1e-6, 100 * torch.finfo(real).eps) if tol is None else tol
         p = self.inner
         with torch.no_grad():
@@ -293,7 +293,7 @@ class FIRENET(OperatorNet):
         """n restarts of ``inner`` layers; the output and (when asked) each x_k."""
         n_out = len(self.A.out_shape)
         batch = y.shape[: y.ndim - n_out]
-        real = y.real.dtype if y.is_complex() else y.dtype
+        real = real_dtype(y.dtype)
         in_dtype = real if self.real else self.A.input_dtype(real)
         if x0 is None:
             c = torch.zeros(*batch, *(self.A.in_shape if self.W is None else self.W.out_shape),

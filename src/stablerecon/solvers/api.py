@@ -11,7 +11,7 @@ from stablerecon.devices import module_device
 from stablerecon.docstrings import fill
 from stablerecon.errors import StableReconError
 from stablerecon.modality import MODALITIES
-from stablerecon.operators.base import LinearOperator, RealInput, sample_norm
+from stablerecon.operators.base import LinearOperator, RealInput, real_dtype, sample_norm
 from stablerecon.solvers.data_terms import QCBP, SRLasso, ULasso
 from stablerecon.solvers.primal_dual import primal_dual
 from stablerecon.solvers.problem import Problem
@@ -44,7 +44,7 @@ def solve(problem: Problem, method: str = "restarted_pdhg", **options) -> Solver
         raise StableReconError(f"unknown method {method!r}; choose one of {METHODS}.")
     _check_options(options)
     tol = options.get("tol", 1e-6)
-    real = problem.y.real.dtype if problem.y.is_complex() else problem.y.dtype
+    real = real_dtype(problem.y.dtype)
     if tol < 50 * torch.finfo(real).eps:
         warnings.warn(
             f"tol={tol:g} is below what {real} arithmetic can certify "

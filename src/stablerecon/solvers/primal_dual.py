@@ -63,7 +63,7 @@ import warnings
 import torch
 
 from stablerecon.docstrings import fill
-from stablerecon.operators.base import sample_norm
+from stablerecon.operators.base import real_dtype, sample_norm
 from stablerecon.prox import project_box, soft_threshold
 from stablerecon.solvers.problem import RUN_DOCS, Problem
 from stablerecon.solvers.result import Certificate, SolverResult
@@ -177,7 +177,7 @@ def primal_dual(
 
     {{returns}}
     """
-    real = problem.y.real.dtype if problem.y.is_complex() else problem.y.dtype
+    real = real_dtype(problem.y.dtype)
     if not (single_precision_start and restart and problem.unitary_w
             and real == torch.float64 and tol < SINGLE_PRECISION_TOL
             and math.prod(problem.A.in_shape) >= SINGLE_PRECISION_MIN_SIZE):

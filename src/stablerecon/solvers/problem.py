@@ -32,7 +32,7 @@ import torch
 from stablerecon import validate
 from stablerecon.docstrings import fill
 from stablerecon.errors import StableReconError
-from stablerecon.operators.base import LinearOperator, inner, sample_norm
+from stablerecon.operators.base import LinearOperator, inner, real_dtype, sample_norm
 from stablerecon.solvers.data_terms import DataTerm
 
 #: what the solvers' entry points document alike (``{{name}}`` lines, see
@@ -152,7 +152,7 @@ class Problem:
     @property
     def dtype(self) -> torch.dtype:
         """Dtype of the unknown: complex if A needs it or y is complex."""
-        real = self.y.real.dtype if self.y.is_complex() else self.y.dtype
+        real = real_dtype(self.y.dtype)
         dt = self.A.input_dtype(real)
         if self.y.is_complex() and not dt.is_complex and not getattr(self.A, "real_domain", False):
             dt = torch.complex128 if real == torch.float64 else torch.complex64
