@@ -5,9 +5,12 @@ differentiable, batched, runs on GPU, and is exactly orthogonal: PyWavelets is n
 differentiable, and ptwt has no orthogonal periodized mode.
 
 Speed: one level along one axis is a banded periodic matrix. It is applied as block matrix
-products (GEMMs) over overlapping windows of the signal, which BLAS runs near peak, instead
-of many small convolutions; coarse levels use their dense matrix. ``benchmarks/wavelet.py``
-measures this against PyWavelets and against the convolution form it replaced.
+products (GEMMs) that read overlapping windows of the periodically extended signal in place
+(strided views, no window copies); coarse levels use their dense matrix. Each level runs as
+two passes: the first transforms the last axis and writes its result transposed, so the
+second pass also reads rows; no pass copies data with a transpose (torch's transposing copy
+measured 7x slower than a plain one). ``benchmarks/wavelet.py`` measures this against
+PyWavelets and against the forms it replaced.
 """
 
 from __future__ import annotations
@@ -39,23 +42,37 @@ DENSE_MAX_GPU = 512
 CHUNK_BYTES = 2**21
 
 
-def _windows(e: torch.Tensor, count: int, length: int, step: int) -> torch.Tensor:
-    """Overlapping windows along axis -2 as a view: (..., T, C) -> (..., count, length, C)."""
-    e = e.contiguous()
-    *batch, _, c = e.shape
-    return e.as_strided((*batch, count, length, c), (*e.stride()[:-2], step * c, c, 1))
+def _extend(src: torch.Tensor, start: int, rows: int, tail: int) -> torch.Tensor:
+    """The periodic extension of ``src`` (..., n) along its last axis, in a new flat buffer:
+    viewed as (..., rows), it holds ``src[..., (start + r) mod n]`` at row ``r``, and
+    ``tail`` zeros follow, so that windows may run past the last item (their products are
+    dropped). Written piece by piece with slices (a gather along the last axis measured
+    5x slower)."""
+    n = src.shape[-1]
+    count = src[..., 0].numel() * rows
+    flat = src.new_empty(count + tail)
+    dst = flat[:count].view(*src.shape[:-1], rows)
+    i, j = 0, start % n
+    while i < rows:
+        take = min(n - j, rows - i)
+        dst[..., i:i + take] = src[..., j:j + take]
+        i, j = i + take, 0
+    if tail:
+        flat[count:].zero_()
+    return flat
 
 
-def _periodic(x: torch.Tensor, axis: int, start: int, length: int) -> torch.Tensor:
-    """``ext[i] = x[(start + i) mod n]`` for ``i < length`` along ``axis`` (start ≤ 0)."""
-    n = x.shape[axis]
-    parts = [x.narrow(axis, n + start, -start)] if start else []
-    parts.append(x)
-    extra = length - n + start
-    while extra > 0:
-        parts.append(x.narrow(axis, 0, min(extra, n)))
-        extra -= n
-    return torch.cat(parts, dim=axis)
+def _products(mats: tuple[torch.Tensor, ...], flat: torch.Tensor, shape: tuple[int, ...],
+              strides: tuple[int, ...], plane: int) -> torch.Tensor:
+    """``sum_p mats[p] @ window_p.T`` over the planes ``p`` of ``flat`` (``plane`` elements
+    apart), each plane's windows an overlapping strided view of ``shape`` and ``strides``:
+    batched products that read the windows in place."""
+    out = None
+    for p, mat in enumerate(mats):
+        windows = flat.as_strided(shape, strides, p * plane).mT
+        out = mat @ windows if out is None else out.baddbmm_(
+            mat.expand(shape[0], *mat.shape), windows)
+    return out
 
 
 class _Level:
@@ -91,7 +108,7 @@ class _Level:
             j = i - 2 * np.arange(self.kmin, kmax + 1) - self.shift
             ok = (j >= 0) & (j < length)
             s_lo[i, ok], s_hi[i, ok] = lo[j[ok]], hi[j[ok]]
-        self.block_mats = (k, np.concatenate([s_lo, s_hi], axis=1))
+        self.block_mats = (k, s_lo, s_hi)
 
     def dense_on(self, device: torch.device) -> bool:
         """Whether this level runs as one dense product on ``device`` (else banded blocks)."""
@@ -111,36 +128,77 @@ class _Level:
             mats = self.block_mats
         return tuple(torch.tensor(a, dtype=dtype, device=device) for a in mats)
 
-    def analyse(self, x: torch.Tensor, axis: int, mats: tuple[torch.Tensor, ...]
-                ) -> torch.Tensor:
-        """(..., n, W) or (..., H, n) -> [lo | hi] along ``axis`` (-2 or -1)."""
-        if len(mats) == 1:
-            return mats[0] @ x if axis == -2 else x @ mats[0].mT
-        k, n, m = mats[0], self.n, self.m
-        blocks = n // m
-        ext = _periodic(x, axis, self.shift, n - m + self.win)
-        if axis == -2:
-            y = (k @ _windows(ext, blocks, self.win, m)).unflatten(-2, (2, m // 2))
-            # (.., block, lo/hi, k) -> (.., lo/hi, block, k)
-            return y.transpose(-4, -3).reshape(x.shape)
-        rows = ext.unfold(-1, self.win, m).reshape(-1, self.win)
-        y = (rows @ k.mT).view(*x.shape[:-1], blocks, 2, m // 2)
-        return y.transpose(-3, -2).reshape(x.shape)
+    def layout(self, mats: tuple[torch.Tensor, ...]) -> tuple[int, int]:
+        """(blocks, block length) of the analysis' output order along this axis: banded
+        products give each block's low then high halves, ``[lo_b | hi_b]`` per block; the
+        dense product is one block, ``[lo | hi]``."""
+        return (1, self.n) if len(mats) == 1 else (self.n // self.m, self.m)
 
-    def synthesise(self, y: torch.Tensor, axis: int, mats: tuple[torch.Tensor, ...]
-                   ) -> torch.Tensor:
-        """Inverse (= transpose) of :meth:`analyse`."""
+    def _band(self, mats: tuple[torch.Tensor, ...], inverse: bool
+              ) -> tuple[tuple[torch.Tensor, ...], int, int, int, int]:
+        """(matrices, start, rows, window, step) of the banded products. The analysis reads
+        one plane, the signal; the synthesis two, the low and high halves, each with its
+        own matrix. Each plane is extended periodically from ``start`` to ``rows`` rows;
+        block ``b`` reads ``window`` rows from row ``b * step``."""
+        if inverse:
+            step = self.m // 2
+            return mats[1:], self.kmin, self.n // 2 - step + self.swin, self.swin, step
+        return mats[:1], self.shift, self.n + len(self.lo) - 2, self.win, self.m
+
+    def first(self, x: torch.Tensor, mats: tuple[torch.Tensor, ...], inverse: bool
+              ) -> torch.Tensor:
+        """The analysis (or, with ``inverse``, synthesis) along the last axis of ``x``
+        (..., n), returned transposed as a contiguous (n, rows of x) matrix.
+
+        Each block's product ``M @ window.T`` reads its windows of the extension in place
+        (overlapping strided views) and writes one contiguous (block length, rows) slab:
+        the shape BLAS runs fastest here, and the layout :meth:`second` reads without a
+        transposing copy.
+        """
         if len(mats) == 1:
-            return mats[0].mT @ y if axis == -2 else y @ mats[0]
-        s, n, m = mats[1], self.n, self.m
-        blocks, half, sw = n // m, n // 2, self.swin
-        length = half - m // 2 + sw
-        lo, hi = (_periodic(p, axis, self.kmin, length) for p in y.split(half, dim=axis))
-        if axis == -2:
-            both = torch.cat([_windows(p, blocks, sw, m // 2) for p in (lo, hi)], -2)
-            return (s @ both).reshape(y.shape)
-        both = torch.cat([lo.unfold(-1, sw, m // 2), hi.unfold(-1, sw, m // 2)], -1)
-        return (both.reshape(-1, 2 * sw) @ s.mT).reshape(y.shape)
+            a = mats[0].mT if inverse else mats[0]
+            return a @ x.reshape(-1, self.n).mT
+        mats, start, rows, width, step = self._band(mats, inverse)
+        planes = len(mats)
+        flat = _extend(x.unflatten(-1, (planes, -1)), start, rows, 0)
+        count = flat.numel() // (rows * planes)
+        y = _products(mats, flat, (self.n // self.m, count, width),
+                      (step, rows * planes, 1), rows)
+        return y.view(self.n, count)
+
+    def second(self, t: torch.Tensor, lead: torch.Size, mats: tuple[torch.Tensor, ...],
+               inverse: bool) -> torch.Tensor:
+        """The transform along the other axis, given :meth:`first`'s (w, prod(lead) * n)
+        output ``t`` of an image (*lead, n, w): returns (*lead, n, w), a view.
+
+        The items' extensions lie end to end in one buffer, padded to whole blocks, so one
+        stride steps through every block of every item: one batched product (the windows
+        that straddle two items are computed and dropped).
+        """
+        w, items = t.shape[0], t.shape[1] // self.n
+        if len(mats) == 1:
+            a = mats[0].mT if inverse else mats[0]
+            return (a @ t.view(w, items, self.n).permute(1, 2, 0)).view(*lead, self.n, w)
+        mats, start, rows, width, step = self._band(mats, inverse)
+        planes = len(mats)
+        per = -(-rows // step) * step  # whole blocks: the rows past ``rows`` are junk
+        # (w, planes, items, n / planes): each plane's items end to end
+        src = t.view(w, items, planes, -1).transpose(1, 2)
+        flat = _extend(src, start, per, max(width - step, 0))
+        plane = items * per
+        y = _products(mats, flat, (plane // step, w, width), (step, planes * plane, 1), plane)
+        y = y.view(items, per // step, self.m, w)[:, : self.n // self.m]
+        return y.reshape(*lead, self.n, w)
+
+
+def _deinterleave(dst: torch.Tensor, z: torch.Tensor, rows: tuple[int, int],
+                  cols: tuple[int, int]) -> None:
+    """Write ``z`` (..., h, w), whose axes are in block order ``[lo_b | hi_b]`` with
+    (blocks, block length) ``rows`` and ``cols``, into ``dst`` in ``[lo | hi]`` order."""
+    (bh, mh), (bw, mw) = rows, cols
+    src = z.unflatten(-1, (bw, 2, mw // 2)).unflatten(-4, (bh, 2, mh // 2))
+    dst.unflatten(-1, (2, bw, mw // 2)).unflatten(-4, (2, bh, mh // 2)).copy_(
+        src.transpose(-6, -5).transpose(-3, -2))
 
 
 class _Transform(torch.autograd.Function):
@@ -160,7 +218,7 @@ class _Transform(torch.autograd.Function):
         chunk = max(1, CHUNK_BYTES // per_item)
         if x.shape[-3] <= chunk:
             return apply(x)
-        out = torch.empty_like(x)  # the input's layout (interleaved for complex data)
+        out = torch.empty_like(x)
         for start in range(0, x.shape[-3], chunk):
             out[..., start:start + chunk, :, :] = apply(x[..., start:start + chunk, :, :])
         return out
@@ -256,34 +314,29 @@ class Wavelet(LinearOperator):
 
     def _decompose(self, x: torch.Tensor) -> torch.Tensor:
         """(*batch, H, W) real -> coefficients in the ``coeffs_to_array`` layout."""
-        out = torch.empty_like(x)  # the input's layout (interleaved for complex data)
+        out = torch.empty_like(x)
         approx = x
         mats = self._matrices(x.dtype)
-        for k, ((ah, aw), (mh, mw)) in enumerate(zip(self._axes, mats)):
+        for (ah, aw), (mh, mw) in zip(self._axes, mats):
             h, w = approx.shape[-2:]
-            sub = aw.analyse(ah.analyse(approx, -2, mh), -1, mw)
-            if k == self.levels - 1:
-                out[..., :h, :w] = sub
-            else:
-                out[..., :h, w // 2:w] = sub[..., :, w // 2:]
-                out[..., h // 2:h, :w // 2] = sub[..., h // 2:, :w // 2]
-            approx = sub[..., : h // 2, : w // 2]
+            z = ah.second(aw.first(approx, mw, False), approx.shape[:-2], mh, False)
+            _deinterleave(out[..., :h, :w], z, ah.layout(mh), aw.layout(mw))
+            approx = out[..., : h // 2, : w // 2]
         return out
 
     def _inverse(self, c: torch.Tensor) -> torch.Tensor:
-        """Coefficients (*batch, H, W) real -> image: the transpose of :meth:`_decompose`."""
+        """Coefficients (*batch, H, W) real -> image: the transpose of :meth:`_decompose`.
+
+        Works in place on one copy of ``c``: each level's image replaces that level's
+        coefficients, and is the approximation of the next finer level."""
         mats = self._matrices(c.dtype)
-        h, w = self.in_shape[0] >> (self.levels - 1), self.in_shape[1] >> (self.levels - 1)
-        x = c[..., :h, :w]
+        work = c.clone()
         for k in reversed(range(self.levels)):
             h, w = self.in_shape[0] >> k, self.in_shape[1] >> k
-            if k < self.levels - 1:
-                full = c[..., :h, :w].clone()
-                full[..., : h // 2, : w // 2] = x
-                x = full
             (ah, aw), (mh, mw) = self._axes[k], mats[k]
-            x = ah.synthesise(aw.synthesise(x, -1, mw), -2, mh)
-        return x
+            level = work[..., :h, :w]
+            level.copy_(ah.second(aw.first(level, mw, True), level.shape[:-2], mh, True))
+        return work
 
     def _transform(self, x: torch.Tensor, inverse: bool) -> torch.Tensor:
         if not x.is_complex() and x.dtype not in (torch.float32, torch.float64):
@@ -291,11 +344,12 @@ class Wavelet(LinearOperator):
 
         if not x.is_complex():
             return _Transform.apply(x, self, inverse)
-        # real and imaginary parts as a leading axis of a view (no copy); the forward
-        # transform writes its output in the same interleaved layout, so the complex result
-        # is a view too
-        out = _Transform.apply(torch.view_as_real(x).movedim(-1, 0), self, inverse)
-        return torch.view_as_complex(out.movedim(0, -1).contiguous())
+        # real and imaginary parts as two contiguous planes: the passes then read and write
+        # whole rows (in the interleaved complex layout every access is strided, and
+        # measured 2-4x slower than these two copies)
+        out = _Transform.apply(torch.view_as_real(x).movedim(-1, 0).contiguous(), self,
+                               inverse)
+        return torch.complex(out[0], out[1])
 
     def _forward(self, x: torch.Tensor) -> torch.Tensor:
         return self._transform(x, inverse=False)
