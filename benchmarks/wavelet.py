@@ -6,16 +6,19 @@ median of the per-round ratios (paired, so a slow spell of a shared machine most
 out; not when it takes the second core, which our two threads use and PyWavelets' one does
 not: compare with ``--threads 1``):
 - ``pywt``: PyWavelets ``wavedec2`` + ``waverec2``, mode="periodization" (the peer);
-- ``conv``: the polyphase conv2d form this project shipped before (loaded from git history
+- ``conv``: the polyphase conv2d form this project shipped first (loaded from git history
   at commit ``CONV_COMMIT``; skipped when git is not available);
+- ``banded_v1``: the banded form shipped before the two-pass layout (block 16, windows
+  copied, a transposing copy per axis; loaded from git at ``BANDED_V1_COMMIT``);
 - ``dense``: every level as two dense matrix products (DENSE_MAX raised above the size);
-- ``block8`` / ``block16`` / ``block32``: banded block products with that block size, dense
-  matrices for levels ≤ 64 (the shipped form uses block16), batches in cache-sized chunks
-  (``CHUNK_BYTES``);
-- ``block16_unchunked``: the shipped form applied to the whole batch in one pass;
+- ``block4`` / ``block8`` / ``block16`` / ``block32``: banded block products with that block
+  size, dense matrices for levels ≤ 64 (the shipped form uses block8), batches in
+  cache-sized chunks (``CHUNK_BYTES``);
+- ``block8_unchunked``: the shipped form applied to the whole batch in one pass;
 - on CUDA (when present): ``shipped_cuda`` (dense products for levels up to
-  ``DENSE_MAX_GPU``, banded above), ``dense_cuda``, ``block16_cuda`` (banded above 64, as on
-  the CPU) and ``conv_cuda``, each on the GPU with the queue drained after every call.
+  ``DENSE_MAX_GPU``, banded above), ``dense_cuda``, ``block8_cuda`` (banded above 64, as on
+  the CPU), ``banded_v1_cuda`` and ``conv_cuda``, each on the GPU with the queue drained
+  after every call.
 
 Ratios are pywt time / candidate time: > 1 means faster than PyWavelets.
 
@@ -41,18 +44,19 @@ import stablerecon.operators.wavelet as wavelet_module
 from timing import median_time
 
 CONV_COMMIT = "d2b5975"
+BANDED_V1_COMMIT = "15b04ca"
 
 
-def conv_wavelet_class():
-    """The convolution-based Wavelet of commit CONV_COMMIT, or None without git."""
+def wavelet_class_at(commit: str):
+    """The Wavelet class of this project at ``commit``, or None without git."""
     try:
         source = subprocess.run(
-            ["git", "show", f"{CONV_COMMIT}:src/stablerecon/operators/wavelet.py"],
+            ["git", "show", f"{commit}:src/stablerecon/operators/wavelet.py"],
             capture_output=True, text=True, check=True).stdout
     except (OSError, subprocess.CalledProcessError):
         return None
-    module = types.ModuleType("conv_wavelet")
-    exec(compile(source, "conv_wavelet.py", "exec"), module.__dict__)  # our own old code
+    module = types.ModuleType(f"wavelet_{commit}")
+    exec(compile(source, f"wavelet_{commit}.py", "exec"), module.__dict__)  # our own old code
     return module.Wavelet
 
 
@@ -103,11 +107,12 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     n = args.size
     shape = (n, n)
-    ops = {"dense": build(16, 1 << 30, shape), "block8": build(8, 64, shape),
-           "block16": build(16, 64, shape), "block32": build(32, 64, shape)}
-    conv = conv_wavelet_class()
-    if conv is not None:
-        ops["conv"] = conv(shape, "db4", levels=4)
+    ops = {"dense": build(8, 1 << 30, shape),
+           **{f"block{b}": build(b, 64, shape) for b in (4, 8, 16, 32)}}
+    for name, commit in (("banded_v1", BANDED_V1_COMMIT), ("conv", CONV_COMMIT)):
+        old = wavelet_class_at(commit)
+        if old is not None:
+            ops[name] = old(shape, "db4", levels=4)
     results: dict = {"case": f"db4, 4 levels, {n}x{n}, forward + adjoint",
                      "threads": torch.get_num_threads(), "machine": platform.machine(),
                      "processor": platform.processor(), "torch": torch.__version__,
@@ -117,8 +122,8 @@ def main() -> None:
     if cuda:
         results["cuda_device"] = torch.cuda.get_device_name()
         gpu_ops = {"shipped": wavelet_module.Wavelet(shape, "db4", levels=4),
-                   **{k: v for k, v in ops.items() if k in ("dense", "conv")},
-                   "block16": build(16, 64, shape)}  # banded on the GPU too
+                   **{k: v for k, v in ops.items() if k in ("dense", "banded_v1", "conv")},
+                   "block8": build(8, 64, shape)}  # banded on the GPU too
         gpu_ops = {k: copy.deepcopy(v).to("cuda") for k, v in gpu_ops.items()}
         if args.gpu_only:
             ops = {}
@@ -132,8 +137,8 @@ def main() -> None:
                 "db4", mode="periodization", axes=(-2, -1))}
             for name, op in ops.items():
                 timers[name] = lambda op=op: op.H(op(x))
-            if "block16" in ops:
-                timers["block16_unchunked"] = lambda: unchunked(ops["block16"], x)
+            if "block8" in ops:
+                timers["block8_unchunked"] = lambda: unchunked(ops["block8"], x)
             if cuda:
                 xg = x.to("cuda")
                 for name, op in gpu_ops.items():

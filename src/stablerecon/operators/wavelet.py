@@ -29,8 +29,9 @@ SUPPORTED = ("haar",) + tuple(f"db{k}" for k in range(1, 21)) + tuple(
     f"sym{k}" for k in range(2, 21)
 )
 
-#: outputs per block of the banded products (16 measured fastest of 8/16/32 at 256², CPU)
-BLOCK = 16
+#: outputs per block of the banded products (8 measured fastest of 4/8/16/32 at 256², CPU:
+#: fewer multiplications by zero than 16, and BLAS still runs these products near peak)
+BLOCK = 8
 #: levels whose side is at most this use their dense matrix (fewer, larger GEMMs win there)
 DENSE_MAX = 64
 #: the same threshold on GPUs, where a kernel launch costs more than the extra arithmetic of
