@@ -320,8 +320,11 @@ class Wavelet(LinearOperator):
         mats = self._matrices(x.dtype)
         for (ah, aw), (mh, mw) in zip(self._axes, mats):
             h, w = approx.shape[-2:]
-            z = ah.second(aw.first(approx, mw, False), approx.shape[:-2], mh, False)
-            _deinterleave(out[..., :h, :w], z, ah.layout(mh), aw.layout(mw))
+            if len(mh) == len(mw) == 1:  # both dense: A_h X A_w^T, already in [lo | hi] order
+                out[..., :h, :w] = mh[0] @ approx @ mw[0].mT
+            else:
+                z = ah.second(aw.first(approx, mw, False), approx.shape[:-2], mh, False)
+                _deinterleave(out[..., :h, :w], z, ah.layout(mh), aw.layout(mw))
             approx = out[..., : h // 2, : w // 2]
         return out
 
@@ -336,7 +339,10 @@ class Wavelet(LinearOperator):
             h, w = self.in_shape[0] >> k, self.in_shape[1] >> k
             (ah, aw), (mh, mw) = self._axes[k], mats[k]
             level = work[..., :h, :w]
-            level.copy_(ah.second(aw.first(level, mw, True), level.shape[:-2], mh, True))
+            if len(mh) == len(mw) == 1:
+                level.copy_(mh[0].mT @ level @ mw[0])
+            else:
+                level.copy_(ah.second(aw.first(level, mw, True), level.shape[:-2], mh, True))
         return work
 
     def _transform(self, x: torch.Tensor, inverse: bool) -> torch.Tensor:
