@@ -104,3 +104,41 @@ def test_cache_sized_chunks_give_the_same_transform(monkeypatch, dtype):
     g = torch.randn_like(x)
     (grad,) = torch.autograd.grad(W(xg), xg, g)
     torch.testing.assert_close(grad, W.H(g), atol=1e-12, rtol=0)
+
+
+def test_strided_inputs_and_batches_of_any_rank():
+    """The passes read their input through strided views: a transposed, sliced complex
+    batch with two leading axes must give PyWavelets' coefficients image by image."""
+    gen = torch.Generator().manual_seed(3)
+    base = torch.randn(3, 2, 128, 256, dtype=torch.complex128, generator=gen)
+    x = base.transpose(0, 1)[..., ::2, :].mT  # (2, 3, 256, 64), nothing contiguous
+    W = sr.operators.Wavelet((256, 64), "db4", levels=3)
+    assert not W._axes[0][0].dense_on(torch.device("cpu"))
+    c = W(x)
+    want = pywt_array(x.numpy(), "db4", 3)
+    np.testing.assert_allclose(c.numpy(), want, atol=1e-12)
+    np.testing.assert_allclose(W.H(c).numpy(), x.numpy(), atol=1e-12)
+
+
+def test_results_do_not_share_the_reused_scratch_buffers():
+    """The passes reuse per-thread scratch buffers: a returned result must stay as it was
+    after the next calls."""
+    W = sr.operators.Wavelet((128, 128), "db4", levels=3)
+    x, y = torch.randn(2, 128, 128, dtype=torch.complex128).unbind()
+    cx = W(x)
+    kept = cx.clone()
+    W(y), W.H(W(y))
+    torch.testing.assert_close(cx, kept, rtol=0, atol=0)
+
+
+def test_threads_sharing_one_operator_get_their_own_results():
+    """Scratch buffers are per thread, so concurrent calls on one operator do not mix."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    W = sr.operators.Wavelet((128, 128), "db4", levels=3)
+    xs = [torch.randn(128, 128, dtype=torch.float64, generator=torch.Generator().manual_seed(k))
+          for k in range(8)]
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda x: [W.H(W(x)) for _ in range(5)][-1], xs))
+    for x, back in zip(xs, got):
+        torch.testing.assert_close(back, x, atol=1e-12, rtol=0)

@@ -15,6 +15,8 @@ PyWavelets and against the forms it replaced.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 
 import numpy as np
@@ -43,36 +45,61 @@ DENSE_MAX_GPU = 512
 CHUNK_BYTES = 2**21
 
 
-def _extend(src: torch.Tensor, start: int, rows: int, tail: int) -> torch.Tensor:
-    """The periodic extension of ``src`` (..., n) along its last axis, in a new flat buffer:
-    viewed as (..., rows), it holds ``src[..., (start + r) mod n]`` at row ``r``, and
-    ``tail`` zeros follow, so that windows may run past the last item (their products are
-    dropped). Written piece by piece with slices (a gather along the last axis measured
-    5x slower)."""
+#: on the CPU the passes' scratch buffers are kept per thread and reused, up to this many
+#: bytes: allocated anew at every call, their pages were handed back to the system and
+#: faulted in again (1000-2500 page faults per batch-8 transform, a quarter of its time)
+SCRATCH_BYTES = 2**26
+_scratch_store = threading.local()
+
+
+def _scratch(role: str, shape: tuple[int, ...], like: torch.Tensor) -> torch.Tensor:
+    """An uninitialised tensor of ``shape`` for one ``role`` of a pass.
+
+    On the CPU it is reused from a per-thread store (least recently used dropped past
+    ``SCRATCH_BYTES``). Each role's buffer is consumed before the role is asked for again,
+    so reuse is safe. Other devices allocate: their caching allocators already reuse
+    memory, and one buffer shared by two CUDA streams would race."""
+    if like.device.type != "cpu":
+        return like.new_empty(shape)
+    store = getattr(_scratch_store, "store", None)
+    if store is None:
+        store = _scratch_store.store = [OrderedDict(), 0]
+    buffers = store[0]
+    key = (role, shape, like.dtype)
+    buf = buffers.pop(key, None)
+    if buf is None:
+        buf = like.new_empty(shape)
+        store[1] += buf.numel() * buf.element_size()
+        while store[1] > SCRATCH_BYTES and buffers:
+            old = buffers.popitem(last=False)[1]
+            store[1] -= old.numel() * old.element_size()
+    buffers[key] = buf
+    return buf
+
+
+def _extend(src: torch.Tensor, start: int, rows: int, role: str) -> torch.Tensor:
+    """The periodic extension of ``src`` (..., n) along its last axis: (..., rows), with
+    ``src[..., (start + r) mod n]`` at row ``r``, in a scratch buffer of ``role``. One
+    concatenation of slices (a gather along the last axis measured 5x slower)."""
     n = src.shape[-1]
-    count = src[..., 0].numel() * rows
-    flat = src.new_empty(count + tail)
-    dst = flat[:count].view(*src.shape[:-1], rows)
-    i, j = 0, start % n
+    pieces, i, j = [], 0, start % n
     while i < rows:
         take = min(n - j, rows - i)
-        dst[..., i:i + take] = src[..., j:j + take]
+        pieces.append(src if take == n else src.narrow(-1, j, take))
         i, j = i + take, 0
-    if tail:
-        flat[count:].zero_()
-    return flat
+    return torch.cat(pieces, dim=-1, out=_scratch(role, (*src.shape[:-1], rows), src))
 
 
-def _products(mats: tuple[torch.Tensor, ...], flat: torch.Tensor, shape: tuple[int, ...],
-              strides: tuple[int, ...], plane: int) -> torch.Tensor:
-    """``sum_p mats[p] @ window_p.T`` over the planes ``p`` of ``flat`` (``plane`` elements
-    apart), each plane's windows an overlapping strided view of ``shape`` and ``strides``:
-    batched products that read the windows in place."""
-    out = None
-    for p, mat in enumerate(mats):
-        windows = flat.as_strided(shape, strides, p * plane).mT
-        out = mat @ windows if out is None else out.baddbmm_(
-            mat.expand(shape[0], *mat.shape), windows)
+def _products(mats: tuple[torch.Tensor, ...], ext: torch.Tensor, shape: tuple[int, ...],
+              strides: tuple[int, ...], plane: int, role: str) -> torch.Tensor:
+    """``sum_p mats[p] @ windows_p`` over the planes ``p`` of ``ext`` (``plane`` elements
+    apart), each plane's windows an overlapping strided view of ``shape`` (blocks, window,
+    columns) and ``strides``: batched products that read the windows in place, into a
+    scratch buffer of ``role``."""
+    out = torch.matmul(mats[0], ext.as_strided(shape, strides),
+                       out=_scratch(role, (shape[0], mats[0].shape[0], shape[2]), ext))
+    for p, mat in enumerate(mats[1:], start=1):
+        out.baddbmm_(mat.expand(shape[0], *mat.shape), ext.as_strided(shape, strides, p * plane))
     return out
 
 
@@ -161,10 +188,11 @@ class _Level:
             return a @ x.reshape(-1, self.n).mT
         mats, start, rows, width, step = self._band(mats, inverse)
         planes = len(mats)
-        flat = _extend(x.unflatten(-1, (planes, -1)), start, rows, 0)
-        count = flat.numel() // (rows * planes)
-        y = _products(mats, flat, (self.n // self.m, count, width),
-                      (step, rows * planes, 1), rows)
+        ext = _extend(x.unflatten(-1, (planes, -1)) if planes > 1 else x, start, rows,
+                      "first extension")
+        count = ext.numel() // (rows * planes)
+        y = _products(mats, ext, (self.n // self.m, width, count), (step, 1, rows * planes),
+                      rows, "first products")
         return y.view(self.n, count)
 
     def second(self, t: torch.Tensor, lead: torch.Size, mats: tuple[torch.Tensor, ...],
@@ -172,9 +200,9 @@ class _Level:
         """The transform along the other axis, given :meth:`first`'s (w, prod(lead) * n)
         output ``t`` of an image (*lead, n, w): returns (*lead, n, w), a view.
 
-        The items' extensions lie end to end in one buffer, padded to whole blocks, so one
-        stride steps through every block of every item: one batched product (the windows
-        that straddle two items are computed and dropped).
+        The items' extensions lie end to end, each padded to whole blocks, so one stride
+        steps through every block of every item: one batched product (the windows that
+        straddle two items are computed and dropped).
         """
         w, items = t.shape[0], t.shape[1] // self.n
         if len(mats) == 1:
@@ -183,23 +211,35 @@ class _Level:
         mats, start, rows, width, step = self._band(mats, inverse)
         planes = len(mats)
         per = -(-rows // step) * step  # whole blocks: the rows past ``rows`` are junk
-        # (w, planes, items, n / planes): each plane's items end to end
-        src = t.view(w, items, planes, -1).transpose(1, 2)
-        flat = _extend(src, start, per, max(width - step, 0))
-        plane = items * per
-        y = _products(mats, flat, (plane // step, w, width), (step, planes * plane, 1), plane)
-        y = y.view(items, per // step, self.m, w)[:, : self.n // self.m]
-        return y.reshape(*lead, self.n, w)
+        # (w, planes, items, per): each plane's items end to end
+        ext = _extend(t.view(w, items, planes, -1).transpose(1, 2), start, per,
+                      "second extension")
+        plane, blocks = items * per, self.n // self.m
+        # every item's blocks, up to the last item's last valid one (no window runs past)
+        count = (items - 1) * (per // step) + blocks
+        y = _products(mats, ext, (count, width, w), (step, 1, planes * plane), plane,
+                      "second products")
+        strides, item = [], per // step * self.m * w  # the distance between items in y
+        for size in reversed(lead):
+            strides.insert(0, item)
+            item *= size
+        return y.as_strided((*lead, self.n, w), (*strides, w, 1))
 
 
 def _deinterleave(dst: torch.Tensor, z: torch.Tensor, rows: tuple[int, int],
                   cols: tuple[int, int]) -> None:
     """Write ``z`` (..., h, w), whose axes are in block order ``[lo_b | hi_b]`` with
-    (blocks, block length) ``rows`` and ``cols``, into ``dst`` in ``[lo | hi]`` order."""
+    (blocks, block length) ``rows`` and ``cols``, into ``dst`` in ``[lo | hi]`` order: one
+    copy between two strided views (half, block, index) of each axis."""
     (bh, mh), (bw, mw) = rows, cols
-    src = z.unflatten(-1, (bw, 2, mw // 2)).unflatten(-4, (bh, 2, mh // 2))
-    dst.unflatten(-1, (2, bw, mw // 2)).unflatten(-4, (2, bh, mh // 2)).copy_(
-        src.transpose(-6, -5).transpose(-3, -2))
+    *lead, h, w = dst.shape
+    size = (*lead, 2, bh, mh // 2, 2, bw, mw // 2)
+    *zl, zr, zc = z.stride()
+    *dl, dr, dc = dst.stride()
+    src = z.as_strided(size, (*zl, mh // 2 * zr, mh * zr, zr, mw // 2 * zc, mw * zc, zc),
+                       z.storage_offset())
+    dst.as_strided(size, (*dl, h // 2 * dr, mh // 2 * dr, dr, w // 2 * dc, mw // 2 * dc, dc),
+                   dst.storage_offset()).copy_(src)
 
 
 class _Transform(torch.autograd.Function):
@@ -212,17 +252,7 @@ class _Transform(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x: torch.Tensor, op: Wavelet, inverse: bool) -> torch.Tensor:
         ctx.op, ctx.inverse = op, inverse
-        apply = op._inverse if inverse else op._decompose
-        if x.ndim < 3 or x.device.type != "cpu":  # GPUs want the whole batch at once
-            return apply(x)
-        per_item = x[..., 0, :, :].numel() * x.element_size()  # one step along axis -3
-        chunk = max(1, CHUNK_BYTES // per_item)
-        if x.shape[-3] <= chunk:
-            return apply(x)
-        out = torch.empty_like(x)
-        for start in range(0, x.shape[-3], chunk):
-            out[..., start:start + chunk, :, :] = apply(x[..., start:start + chunk, :, :])
-        return out
+        return op._run(x, inverse)
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
@@ -313,9 +343,9 @@ class Wavelet(LinearOperator):
                                for level in self._axes]
         return self._mats[key]
 
-    def _decompose(self, x: torch.Tensor) -> torch.Tensor:
-        """(*batch, H, W) real -> coefficients in the ``coeffs_to_array`` layout."""
-        out = torch.empty_like(x)
+    def _decompose(self, x: torch.Tensor, out: torch.Tensor) -> None:
+        """(*batch, H, W) real -> coefficients in the ``coeffs_to_array`` layout, written
+        into ``out`` (same shape, any strides)."""
         approx = x
         mats = self._matrices(x.dtype)
         for (ah, aw), (mh, mw) in zip(self._axes, mats):
@@ -326,15 +356,12 @@ class Wavelet(LinearOperator):
                 z = ah.second(aw.first(approx, mw, False), approx.shape[:-2], mh, False)
                 _deinterleave(out[..., :h, :w], z, ah.layout(mh), aw.layout(mw))
             approx = out[..., : h // 2, : w // 2]
-        return out
 
-    def _inverse(self, c: torch.Tensor) -> torch.Tensor:
-        """Coefficients (*batch, H, W) real -> image: the transpose of :meth:`_decompose`.
-
-        Works in place on one copy of ``c``: each level's image replaces that level's
-        coefficients, and is the approximation of the next finer level."""
-        mats = self._matrices(c.dtype)
-        work = c.clone()
+    def _inverse(self, work: torch.Tensor) -> None:
+        """Coefficients (*batch, H, W) real -> image, in place: the transpose of
+        :meth:`_decompose`. Each level's image replaces that level's coefficients, and is
+        the approximation of the next finer level."""
+        mats = self._matrices(work.dtype)
         for k in reversed(range(self.levels)):
             h, w = self.in_shape[0] >> k, self.in_shape[1] >> k
             (ah, aw), (mh, mw) = self._axes[k], mats[k]
@@ -343,20 +370,44 @@ class Wavelet(LinearOperator):
                 level.copy_(mh[0].mT @ level @ mw[0])
             else:
                 level.copy_(ah.second(aw.first(level, mw, True), level.shape[:-2], mh, True))
-        return work
+
+    def _run(self, x: torch.Tensor, inverse: bool) -> torch.Tensor:
+        """The transform (or inverse) of real or complex ``x`` (*batch, H, W), a new tensor.
+
+        Complex data is transformed as two contiguous planes, real and imaginary (in the
+        interleaved complex layout every access is strided: measured 2-4x slower than the
+        two copies). On the CPU a batch goes through in chunks of about ``CHUNK_BYTES``,
+        so that each chunk's passes stay in cache; GPUs take the whole batch at once.
+        """
+        out = torch.empty_like(x, memory_format=torch.contiguous_format)
+        planes = x.is_complex()
+        src = torch.view_as_real(x).movedim(-1, 0) if planes else x
+        dst = torch.view_as_real(out).movedim(-1, 0) if planes else out
+        step = src.shape[-3] if src.ndim > 2 else 1
+        if src.ndim > 2 and x.device.type == "cpu":
+            step = max(1, CHUNK_BYTES // (src[..., 0, :, :].numel() * src.element_size()))
+        for start in range(0, src.shape[-3] if src.ndim > 2 else 1, step):
+            part = src[..., start:start + step, :, :] if src.ndim > 2 else src
+            into = dst[..., start:start + step, :, :] if src.ndim > 2 else dst
+            if planes:  # through contiguous scratch planes
+                work = _scratch("planes", tuple(part.shape), part).copy_(part)
+                if inverse:
+                    self._inverse(work)
+                else:
+                    coefficients = _scratch("coefficients", tuple(part.shape), part)
+                    self._decompose(work, coefficients)
+                    work = coefficients
+                into.copy_(work)
+            elif inverse:
+                self._inverse(into.copy_(part))
+            else:
+                self._decompose(part, into)
+        return out
 
     def _transform(self, x: torch.Tensor, inverse: bool) -> torch.Tensor:
         if not x.is_complex() and x.dtype not in (torch.float32, torch.float64):
             x = x.to(real_dtype(torch.get_default_dtype()))
-
-        if not x.is_complex():
-            return _Transform.apply(x, self, inverse)
-        # real and imaginary parts as two contiguous planes: the passes then read and write
-        # whole rows (in the interleaved complex layout every access is strided, and
-        # measured 2-4x slower than these two copies)
-        out = _Transform.apply(torch.view_as_real(x).movedim(-1, 0).contiguous(), self,
-                               inverse)
-        return torch.complex(out[0], out[1])
+        return _Transform.apply(x, self, inverse)
 
     def _forward(self, x: torch.Tensor) -> torch.Tensor:
         return self._transform(x, inverse=False)
