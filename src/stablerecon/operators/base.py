@@ -9,6 +9,7 @@ moves their buffers, and every map is differentiable with respect to its input.
 
 from __future__ import annotations
 
+import cmath
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -410,7 +411,7 @@ def check_input(op: LinearOperator, x: torch.Tensor, shape: Shape, what: str) ->
     same_device(what, x, op, name)
     # One reduction instead of an elementwise mask: a NaN or Inf anywhere makes the sum
     # non-finite (so does overflow of huge values, which is just as unusable).
-    if not x.requires_grad and not bool(torch.isfinite(x.sum())):
+    if not x.requires_grad and not cmath.isfinite(x.sum().item()):
         raise StableReconError(
             f"{name} {what}: input contains NaN or Inf (or values so large they overflow); "
             "clean the data (torch.nan_to_num) or rescale it before applying the operator."

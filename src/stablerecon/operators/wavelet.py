@@ -389,14 +389,12 @@ class Wavelet(LinearOperator):
         for start in range(0, src.shape[-3] if src.ndim > 2 else 1, step):
             part = src[..., start:start + step, :, :] if src.ndim > 2 else src
             into = dst[..., start:start + step, :, :] if src.ndim > 2 else dst
-            if planes:  # through contiguous scratch planes
-                work = _scratch("planes", tuple(part.shape), part).copy_(part)
+            if planes:  # into contiguous scratch planes, then the complex result
+                work = _scratch("planes", tuple(part.shape), part)
                 if inverse:
-                    self._inverse(work)
-                else:
-                    coefficients = _scratch("coefficients", tuple(part.shape), part)
-                    self._decompose(work, coefficients)
-                    work = coefficients
+                    self._inverse(work.copy_(part))
+                else:  # the first pass reads the interleaved input itself
+                    self._decompose(part, work)
                 into.copy_(work)
             elif inverse:
                 self._inverse(into.copy_(part))
