@@ -33,3 +33,23 @@ def test_projections_and_shrinkage():
     assert torch.allclose(box.angle(), u.angle())
     shrunk = shrink_l2(u, 1.0, 1)
     torch.testing.assert_close(shrunk.norm(dim=1), torch.clamp(u.norm(dim=1) - 1.0, min=0))
+
+
+@pytest.mark.parametrize("dtype", [torch.complex64, torch.complex128])
+def test_complex_soft_threshold_equals_the_modulus_formula_over_its_range(dtype):
+    """The double-precision step computes 1/|z| from |z|²: it must equal ReLU(|z| - t) z / |z|
+    (with torch's modulus) from tiny to huge magnitudes, tensor thresholds and t = 0
+    included, in both precisions."""
+    real = torch.finfo(torch.empty((), dtype=dtype).real.dtype)
+    gen = torch.Generator().manual_seed(0)
+    z = torch.randn(4, 500, dtype=dtype, generator=gen)
+    scales = torch.tensor([real.tiny ** 0.5 * 10, 1.0, 1e5, real.max ** 0.5 / 10],
+                          dtype=z.real.dtype)
+    z = z * scales[:, None]
+    z[:, :3] = 0
+    for t in (0.0, 0.3, torch.rand(4, 500, generator=gen, dtype=z.real.dtype) * scales[:, None]):
+        mag = z.abs()
+        want = torch.where(mag > 0, torch.relu(mag - t) / mag.clamp_min(real.tiny), 0) * z
+        got = soft_threshold(z, t)
+        # errors measured against |z|: near |z| = t both formulas cancel
+        assert bool(((got - want).abs() <= 8 * real.eps * mag).all())

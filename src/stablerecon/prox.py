@@ -44,8 +44,24 @@ def soft_threshold(z: torch.Tensor, t: torch.Tensor | float) -> torch.Tensor:
     """
     if not z.is_complex():
         return _relu(z - t) - _relu(-z - t)
+    if z.dtype == torch.complex128:
+        # z max(1 - t/|z|, 0) with 1/|z| from |z|²: torch's complex modulus (hypot) costs
+        # 2x this whole step (256², measured). Exact for 1e-154 < |z| < 1e154, where |z|²
+        # neither underflows nor overflows; in single precision that range (1e-19 to 1e19)
+        # is too narrow, and the gain was small (1.5x), so complex64 keeps the modulus.
+        inv = squared_magnitude(z).clamp_min(torch.finfo(torch.float64).tiny).rsqrt()
+        return _scale(z, _relu(1 - t * inv))
     mag = z.abs()
     return _scale(z, _relu(mag - t) / mag.clamp_min(torch.finfo(mag.dtype).tiny))
+
+
+def squared_magnitude(z: torch.Tensor) -> torch.Tensor:
+    """|z|² elementwise (re² + im² for complex z, on the (re, im) view), real."""
+    if not z.is_complex():
+        return z * z
+    parts = torch.view_as_real(z.resolve_conj())
+    re, im = parts[..., 0], parts[..., 1]
+    return torch.addcmul(re * re, im, im)
 
 
 def _scale(z: torch.Tensor, s: torch.Tensor) -> torch.Tensor:

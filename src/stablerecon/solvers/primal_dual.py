@@ -86,10 +86,11 @@ def relative_scale(problem: Problem, primal: torch.Tensor, dual: torch.Tensor) -
     return torch.maximum(torch.maximum(primal.abs(), dual.abs()), floor).clamp_min(1e-300)
 
 
-def certify(problem: Problem, ax, wx, p, atp) -> Certificate:
-    """Duality-gap certificate from A x, W x and a dual candidate p with A* p."""
+def certify(problem: Problem, ax, wx, p, atp, watp=None) -> Certificate:
+    """Duality-gap certificate from A x, W x and a dual candidate p with A* p (and W A* p,
+    when the caller has it)."""
     primal = problem.objective(ax, wx)
-    dual = problem.dual_value(p, atp)
+    dual = problem.dual_value(p, atp, watp)
     gap = primal - dual
     scale = relative_scale(problem, primal, dual)
     infeas = problem.infeasibility(ax)
@@ -322,7 +323,7 @@ def _run(problem: Problem, tol: float, max_iter: int, time_limit: float | None,
             candidates = []
             for state in (current, average):
                 cert = certify(problem, state["ax"], coefficients(state), state["p"],
-                               state["atp"])
+                               state["atp"], state.get("ktp"))
                 candidates.append((_merit(cert, state["p"], problem), cert, state))
             merit, cert, state = min(candidates, key=lambda c: c[0])
         else:

@@ -289,7 +289,8 @@ class Problem:
         return self.data.value(sample_norm(self.y, len(self.A.out_shape)))
 
     # -- dual ----------------------------------------------------------------------------
-    def dual_value(self, p: torch.Tensor, atp: torch.Tensor) -> torch.Tensor:
+    def dual_value(self, p: torch.Tensor, atp: torch.Tensor,
+                   watp: torch.Tensor | None = None) -> torch.Tensor:
         """Best certified lower bound D(s p) over s ≥ 0, given p and A* p.
 
         Only valid when :attr:`unitary_w`; see the module docstring.
@@ -300,13 +301,15 @@ class Problem:
             A dual candidate in measurement space.
         atp : torch.Tensor
             A* p.
+        watp : torch.Tensor, optional
+            W A* p, when the caller has it (saves one transform).
 
         Returns
         -------
         torch.Tensor
             D(s p) ≤ min P per batch element.
         """
-        q = -self.transform(atp)
+        q = -(self.transform(atp) if watp is None else watp)
         lw = self.lam_weights(q)
         dims_q = tuple(range(-len(self.coef_shape), 0))
         ratio = q.abs() / lw if isinstance(lw, float) else torch.where(
