@@ -75,9 +75,11 @@ SINGLE_PRECISION_TOL = 1e-4
 SINGLE_PRECISION_MIN_SIZE = 64 * 64
 
 
-def prox_data_conjugate(problem: Problem, v: torch.Tensor, sigma: float) -> torch.Tensor:
-    """prox of σ(h*(·) + Re<·, y>) at v: the dual update for the data term."""
-    return problem.data.prox_conjugate(v - sigma * problem.y, sigma, len(problem.A.out_shape))
+def prox_data_conjugate(problem: Problem, p: torch.Tensor, k_bar: torch.Tensor,
+                        sigma: float) -> torch.Tensor:
+    """prox of σ(h*(·) + Re<·, y>) at p + σ K x̄: the dual update for the data term."""
+    u = torch.add(p, k_bar, alpha=sigma).sub_(problem.y, alpha=sigma)
+    return problem.data.prox_conjugate(u, sigma, len(problem.A.out_shape))
 
 
 def relative_scale(problem: Problem, primal: torch.Tensor, dual: torch.Tensor) -> torch.Tensor:
@@ -289,25 +291,27 @@ def _run(problem: Problem, tol: float, max_iter: int, time_limit: float | None,
     checked = current
     for it in range(1, max_iter + 1):
         x = current["x"]
+        # one pass per update where torch has one (add with alpha, in-place on new tensors)
         if coef:
-            x_new = soft_threshold(x - tau * current["ktp"], tau * lw)
+            x_new = soft_threshold(torch.add(x, current["ktp"], alpha=-tau), tau * lw)
         else:
-            x_new = x - tau * (current["atp"] + current["wtq"])
-        x_bar = 2.0 * x_new - x
+            x_new = torch.add(x, current["atp"] + current["wtq"], alpha=-tau)
+        x_bar = x_new.mul(2.0).sub_(x)
         ax_bar = A(image(x_bar), check=False)
-        p = prox_data_conjugate(problem, current["p"] + sigma * ax_bar, sigma)
+        p = prox_data_conjugate(problem, current["p"], ax_bar, sigma)
         atp = A.adjoint(p, check=False).to(x.dtype)
-        new = {"x": x_new, "ax": 0.5 * (ax_bar + current["ax"]), "p": p, "atp": atp}
+        new = {"x": x_new, "ax": torch.add(ax_bar, current["ax"]).mul_(0.5), "p": p,
+               "atp": atp}
         if coef:
             new["ktp"] = problem.transform(atp, check=False)
         else:
             wx_bar = problem.transform(x_bar, check=False)
             q = project_box(current["q"] + sigma * wx_bar, lw)
-            new.update(wx=0.5 * (wx_bar + current["wx"]), q=q,
+            new.update(wx=torch.add(wx_bar, current["wx"]).mul_(0.5), q=q,
                        wtq=problem.transform_adjoint(q, check=False).to(x.dtype))
         x_prev, current = x, new
         for k in names:
-            sums[k] = current[k].clone() if sums[k] is None else sums[k] + current[k]
+            sums[k] = current[k].clone() if sums[k] is None else sums[k].add_(current[k])
         count += 1
 
         out_of_time = time_limit is not None and time.perf_counter() - start > time_limit
