@@ -60,8 +60,20 @@ def on_real_parts(fn, x: torch.Tensor) -> torch.Tensor:
     return torch.view_as_complex(out.movedim(0, -1).contiguous())
 
 
+def _real_view(x: torch.Tensor, ndim: int) -> tuple[torch.Tensor, tuple[int, ...]]:
+    """x as real numbers, with the axes that hold its last ``ndim`` axes: complex tensors as
+    their (re, im) view (torch's complex reductions measured 2-40x slower at 256²)."""
+    if x.is_complex():
+        return torch.view_as_real(x.resolve_conj()), tuple(range(-ndim - 1, 0))
+    return x, tuple(range(-ndim, 0))
+
+
 def inner(a: torch.Tensor, b: torch.Tensor, ndim: int) -> torch.Tensor:
-    """Real part of <a, b> = sum(conj(a) * b) over the last ``ndim`` axes (batched)."""
+    """Real part of <a, b> = sum(conj(a) * b) over the last ``ndim`` axes (batched): for
+    complex a and b, the real dot product of their (re, im) views."""
+    if a.is_complex() and b.is_complex():
+        ra, dims = _real_view(a, ndim)
+        return (ra * _real_view(b, ndim)[0]).sum(dim=dims)
     prod = torch.conj(a) * b if a.is_complex() or b.is_complex() else a * b
     dims = tuple(range(-ndim, 0))
     return prod.sum(dim=dims).real if prod.is_complex() else prod.sum(dim=dims)
@@ -69,7 +81,8 @@ def inner(a: torch.Tensor, b: torch.Tensor, ndim: int) -> torch.Tensor:
 
 def sample_norm(x: torch.Tensor, ndim: int) -> torch.Tensor:
     """l2 norm over the last ``ndim`` axes, one value per batch element."""
-    return torch.linalg.vector_norm(x, dim=tuple(range(-ndim, 0)))
+    real, dims = _real_view(x, ndim)
+    return torch.linalg.vector_norm(real, dim=dims)
 
 
 @dataclass(frozen=True)

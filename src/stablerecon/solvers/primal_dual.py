@@ -365,8 +365,8 @@ def _run(problem: Problem, tol: float, max_iter: int, time_limit: float | None,
             )
             prev_merit = merit
             if do_restart:
-                dx = float(torch.linalg.vector_norm(state["x"] - anchor["x"]))
-                dd = math.hypot(*(float(torch.linalg.vector_norm(state[k] - anchor[k]))
+                dx = float(sample_norm(state["x"] - anchor["x"], state["x"].ndim))
+                dd = math.hypot(*(float(sample_norm(state[k] - anchor[k], state[k].ndim))
                                   for k in anchor if k != "x"))
                 if dx > 0 and dd > 0:
                     omega = math.exp(0.5 * math.log(dd / dx) + 0.5 * math.log(omega))
