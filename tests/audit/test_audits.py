@@ -259,3 +259,26 @@ def test_instability_results_hand_on_their_perturbations_in_order(mri32, linear_
     sizes = [float(r.norm() / x.norm()) for r in rs]
     assert sizes == pytest.approx([0.01, 0.03], rel=1e-6)
     assert sr.audit.AuditResult("kernel", {}).perturbations() == []
+
+
+def test_phi_solves_of_perturbed_data_continue_from_the_clean_solve(mri32, linear_recon):
+    """Φ(Ax) keeps where its solve ended; inside warm_started Φ's solves start there (and
+    reach its tolerance in fewer iterations than from zero), and only there."""
+    from stablerecon.audit import common
+
+    A, x = mri32
+    x = x.to(torch.complex128)  # Φ for complex images: its solves converge in a few hundred
+    phi = common.default_phi(A, "auto", x)
+    psi = sr.audit.reconstructor.as_reconstructor(linear_recon)
+    ref = common.clean_outputs(psi, phi, A, common.input_image(A, x, psi))
+    assert isinstance(ref.phi_start, sr.solvers.SolverState)
+    r = torch.randn(ref.y.shape, dtype=ref.y.dtype, generator=torch.Generator().manual_seed(0))
+    y = ref.y + 0.01 * ref.y.norm() * r / r.norm()
+    phi(y)
+    cold = phi.module.last_result
+    with common.warm_started(phi, ref):
+        assert phi.module.start is ref.phi_start
+        phi(y)
+    warm = phi.module.last_result
+    assert phi.module.start is None
+    assert warm.converged and cold.converged and warm.iterations < cold.iterations

@@ -3,6 +3,8 @@ the figures of merit reported for every reconstruction."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,12 +104,16 @@ class Clean:
         Φ(y) (None without Φ).
     phi_solver : dict or None
         How Φ's solve ended (converged, status, iterations, certified gap).
+    phi_start : SolverState or None
+        Where Φ's solve ended (x, dual, primal weight): the solves of perturbed copies of y
+        continue from it (:func:`warm_started`); None when Φ is not a PDHG solver.
     """
 
     y: torch.Tensor
     psi: torch.Tensor
     phi: torch.Tensor | None
     phi_solver: dict[str, Any] | None
+    phi_start: Any = None
 
 
 def clean_outputs(psi: Reconstructor, phi: Reconstructor | None, A: LinearOperator,
@@ -150,7 +156,26 @@ def clean_outputs(psi: Reconstructor, phi: Reconstructor | None, A: LinearOperat
                                    "measurements A x; the audits need a finite output (check "
                                    "the model's weights and its input scaling).")
         phi_out = phi(y).detach() if phi is not None else None
-    return Clean(y, out, phi_out, solver_status(phi))
+    result = getattr(getattr(phi, "module", None), "last_result", None)
+    return Clean(y, out, phi_out, solver_status(phi), getattr(result, "state", None))
+
+
+@contextlib.contextmanager
+def warm_started(phi: Reconstructor | None, clean: Clean) -> Iterator[None]:
+    """Inside, Φ's solves continue from its solve of the clean y (x, dual variable, primal
+    weight) instead of from zero: the audits solve Φ on perturbed copies y + r of the same
+    y (``benchmarks/warm_start.py``: 5-28% fewer iterations at ||r|| = 1-5% of ||y||).
+    Nothing changes for reconstructors that are not solvers, or without a clean solve."""
+    module = getattr(phi, "module", None)
+    start = clean.phi_start
+    if not hasattr(module, "start") or start is None:
+        yield
+        return
+    module.start = start
+    try:
+        yield
+    finally:
+        module.start = None
 
 
 def check_user_operator(A: LinearOperator) -> None:

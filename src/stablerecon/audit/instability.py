@@ -35,6 +35,7 @@ from stablerecon.audit.common import (
     solver_status,
     sphere_ascent,
     unconverged_note,
+    warm_started,
 )
 from stablerecon.audit.reconstructor import as_reconstructor
 from stablerecon.audit.result import AuditResult, Figure
@@ -219,8 +220,9 @@ def instability(model: Any, A: LinearOperator, x: torch.Tensor,
                     best_r, best_change, best_trace = r, change, trace
                 bar.advance(task)
             perturbations.append(best_r)
-            rows.append(_report(psi, phi_r, A, x, best_r, space, base, phi_base, clean, scale,
-                                value, len(best_trace)))
+            with warm_started(phi_r, ref):
+                rows.append(_report(psi, phi_r, A, x, best_r, space, base, phi_base, clean,
+                                    scale, value, len(best_trace)))
     result = AuditResult("instability", {
         "model": psi.name, "mode": mode, "space": space,
         "psi_clean": clean["psi"], "phi_clean": clean.get("phi"), "phi_solver": phi_solve,

@@ -120,8 +120,9 @@ def noise(model: Any, A: LinearOperator, x: torch.Tensor, r: torch.Tensor | None
                                       f"{metrics['psi']['worst_quality']['psnr']:.1f} dB"]]
     if phi_r is not None:
         n_phi = min(phi_K, max(K))
-        phi_changes, phi_psnrs = _changes(phi_r, A, x, draws[:n_phi], space, phi_base,
-                                          chunk=n_phi)
+        with common.warm_started(phi_r, ref):
+            phi_changes, phi_psnrs = _changes(phi_r, A, x, draws[:n_phi], space, phi_base,
+                                              chunk=n_phi)
         phi_norm = max(norm(phi_base), 1e-300)
         phi_clean = quality_metrics.psnr(phi_base, x)
         for k in K:

@@ -14,10 +14,10 @@ from stablerecon.solvers.api import (
 from stablerecon.solvers.primal_dual import primal_dual
 from stablerecon.solvers.problem import Problem
 from stablerecon.solvers.proximal_gradient import proximal_gradient
-from stablerecon.solvers.result import Certificate, SolverResult
+from stablerecon.solvers.result import Certificate, SolverResult, SolverState
 
 __all__ = [
-    "METHODS", "PRESET_LAMBDA", "Certificate", "Problem", "SolverResult", "StandardMethod",
-    "primal_dual", "proximal_gradient", "qcbp", "soft_threshold", "solve", "sr_lasso",
-    "standard_method", "u_lasso",
+    "METHODS", "PRESET_LAMBDA", "Certificate", "Problem", "SolverResult", "SolverState",
+    "StandardMethod", "primal_dual", "proximal_gradient", "qcbp", "soft_threshold", "solve",
+    "sr_lasso", "standard_method", "u_lasso",
 ]

@@ -16,7 +16,7 @@ from stablerecon.solvers.data_terms import QCBP, SRLasso, ULasso
 from stablerecon.solvers.primal_dual import primal_dual
 from stablerecon.solvers.problem import Problem
 from stablerecon.solvers.proximal_gradient import proximal_gradient
-from stablerecon.solvers.result import SolverResult
+from stablerecon.solvers.result import SolverResult, SolverState
 
 METHODS = ("restarted_pdhg", "pdhg", "fista", "ista")
 
@@ -63,8 +63,8 @@ def solve(problem: Problem, method: str = "restarted_pdhg", **options) -> Solver
 
 #: the options every method takes (see :func:`qcbp`), then those of PDHG only
 OPTIONS = ("tol", "max_iter", "time_limit", "check_every", "x0", "history", "primal_weight",
-           "single_precision_start")
-PDHG_OPTIONS = ("primal_weight", "single_precision_start")
+           "single_precision_start", "p0")
+PDHG_OPTIONS = ("primal_weight", "single_precision_start", "p0")
 
 
 def _check_options(options: dict) -> None:
@@ -297,6 +297,9 @@ class StandardMethod(torch.nn.Module):
         self.max_iter = max_iter
         self.options = options
         self.last_result: SolverResult | None = None
+        #: a solve to continue from (:class:`SolverState`): set by the audits around Φ's
+        #: solves of perturbed copies of the same y
+        self.start: SolverState | None = None
 
     @property
     def description(self) -> str:
@@ -308,8 +311,12 @@ class StandardMethod(torch.nn.Module):
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # the result keeps the status
             A = RealInput(self.operator) if self.real else self.operator
+            options = dict(self.options)
+            if self.start is not None:
+                options.update(x0=self.start.x, p0=self.start.dual,
+                               primal_weight=self.start.primal_weight)
             self.last_result = sr_lasso(A, y, lam=self.lam, W=self.W, tol=self.tol,
-                                        max_iter=self.max_iter, **self.options)
+                                        max_iter=self.max_iter, **options)
         return self.last_result.x
 
     def extra_repr(self) -> str:

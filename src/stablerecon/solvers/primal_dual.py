@@ -63,6 +63,7 @@ import warnings
 import torch
 
 from stablerecon.docstrings import fill
+from stablerecon.errors import StableReconError
 from stablerecon.operators.base import real_dtype, sample_norm
 from stablerecon.prox import project_box, soft_threshold
 from stablerecon.solvers.problem import RUN_DOCS, Problem
@@ -164,6 +165,7 @@ def primal_dual(
     history: bool = False,
     primal_weight: float = 1.0,
     single_precision_start: bool = True,
+    p0: torch.Tensor | None = None,
 ) -> SolverResult:
     """Solve ``problem`` by (restarted) PDHG; see the module docstring for the method.
 
@@ -176,16 +178,23 @@ def primal_dual(
     single_precision_start : bool
         With float64 data, a restarted certified run and ``tol`` below
         :data:`SINGLE_PRECISION_TOL`: iterate in float32 first (module docstring). The
-        result is float64 and certified in float64 either way.
+        result is float64 and certified in float64 either way; a warm start (``p0``)
+        iterates in the data's precision from the start.
+    p0 : torch.Tensor, optional
+        Starting dual variable (measurement space), with ``x0`` and ``primal_weight`` the
+        state of an earlier solve (``result.dual``, ``result.primal_weight``) to continue
+        from; ``x0`` and ``p0`` of batch 1 serve every sample of a batch.
 
     {{returns}}
     """
+    x0, p0 = _batch_start(problem, x0, p0)
     real = real_dtype(problem.y.dtype)
-    if not (single_precision_start and restart and problem.unitary_w
+    if not (single_precision_start and restart and problem.unitary_w and p0 is None
             and real == torch.float64 and tol < SINGLE_PRECISION_TOL
             and math.prod(problem.A.in_shape) >= SINGLE_PRECISION_MIN_SIZE):
-        result, _, _ = _run(problem, tol, max_iter, time_limit, restart, check_every, x0,
-                            history, primal_weight)
+        result, p, omega = _run(problem, tol, max_iter, time_limit, restart, check_every, x0,
+                                history, primal_weight, p0)
+        result = dataclasses.replace(result, dual=p, primal_weight=omega)
     else:
         result = _single_then_double(problem, tol, max_iter, time_limit, check_every, x0,
                                      history, primal_weight)
@@ -215,9 +224,10 @@ def _single_then_double(problem: Problem, tol: float, max_iter: int,
     elif time_limit is not None:
         time_limit -= done_s
     x_start = first.x.to(problem.dtype) if first else x0
-    second, _, _ = _run(problem, tol, max(1, max_iter - done_its), time_limit, True,
-                        check_every, x_start, history, omega,
-                        p0=None if p is None else p.to(problem.y.dtype))
+    second, p, omega = _run(problem, tol, max(1, max_iter - done_its), time_limit, True,
+                            check_every, x_start, history, omega,
+                            p0=None if p is None else p.to(problem.y.dtype))
+    second = dataclasses.replace(second, dual=p, primal_weight=omega)
     if first is None:
         return second
     for record in second.history:
@@ -227,6 +237,33 @@ def _single_then_double(problem: Problem, tol: float, max_iter: int,
         second, iterations=done_its + second.iterations, time_s=done_s + second.time_s,
         restarts=first.restarts + second.restarts, history=first.history + second.history,
         method=f"{second.method} (float32 to {SINGLE_PRECISION_TOL:g}, then float64)")
+
+
+def _batch_start(problem: Problem, x0: torch.Tensor | None, p0: torch.Tensor | None
+                 ) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+    """x0 and p0 checked against the problem and broadcast to y's batch (a batch-1 start
+    serves every sample)."""
+    batch = problem.y.shape[: problem.y.ndim - len(problem.A.out_shape)]
+    out = []
+    for name, value, shape in (("x0", x0, problem.A.in_shape), ("p0", p0, problem.A.out_shape)):
+        if value is None:
+            out.append(None)
+            continue
+        if not isinstance(value, torch.Tensor) or tuple(value.shape[value.ndim - len(shape):]
+                                                        ) != tuple(shape):
+            raise StableReconError(
+                f"{name} must be a tensor of shape (*batch, {', '.join(map(str, shape))}), "
+                f"got {tuple(value.shape) if isinstance(value, torch.Tensor) else value!r}; "
+                f"pass the {'x' if name == 'x0' else 'dual'} of an earlier solve of the same "
+                "operator.")
+        try:
+            out.append(value.to(problem.y.device).expand(*batch, *shape))
+        except RuntimeError as exc:
+            raise StableReconError(
+                f"{name} has batch shape {tuple(value.shape[:value.ndim - len(shape)])}, "
+                f"which does not broadcast to y's {tuple(batch)}; give one start per sample "
+                "or one for all.") from exc
+    return out[0], out[1]
 
 
 def _run(problem: Problem, tol: float, max_iter: int, time_limit: float | None,
@@ -263,7 +300,7 @@ def _run(problem: Problem, tol: float, max_iter: int, time_limit: float | None,
     if coef:
         x = problem.transform(x)  # checked: x0 comes from the caller
     ax = A(image(x))
-    p = torch.zeros_like(ax) if p0 is None else p0.clone()
+    p = torch.zeros_like(ax) if p0 is None else p0.to(ax.dtype).clone()
     atp = A.H(p).to(x.dtype)
     lw = problem.lam_weights(x if coef else problem.transform(x))
     current = {"x": x, "ax": ax, "p": p, "atp": atp}

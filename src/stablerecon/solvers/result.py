@@ -70,6 +70,27 @@ class Certificate:
 
 
 @dataclass
+class SolverState:
+    """Where a PDHG solve ended: enough to continue from it on nearby data (the same A, y
+    plus a small change) with ``x0=state.x, p0=state.dual,
+    primal_weight=state.primal_weight``.
+
+    Attributes
+    ----------
+    x : torch.Tensor
+        The iterate.
+    dual : torch.Tensor
+        The dual variable p (measurement space).
+    primal_weight : float
+        The primal weight ω reached by the restarts.
+    """
+
+    x: torch.Tensor
+    dual: torch.Tensor
+    primal_weight: float
+
+
+@dataclass
 class SolverResult:
     """A solver's output. ``converged`` is True only when the certificate meets ``tol``.
 
@@ -94,6 +115,11 @@ class SolverResult:
         limit, or ``"diverged (...)"``.
     history : list of dict
         Per check: iteration, time, primal, dual, gap (with ``history=True``).
+    dual, primal_weight : torch.Tensor or None, float or None
+        PDHG's final dual variable p (measurement space) and primal weight ω. A nearby
+        solve (the same A, y plus a small change) starts from this one's state with
+        ``x0=res.x, p0=res.dual, primal_weight=res.primal_weight``
+        (``benchmarks/warm_start.py``: 5-28% fewer iterations; x0 alone saves nothing).
     """
 
     x: torch.Tensor
@@ -108,6 +134,15 @@ class SolverResult:
     status: str
     restarts: int = 0
     history: list[dict[str, float]] = field(default_factory=list)
+    dual: torch.Tensor | None = None
+    primal_weight: float | None = None
+
+    @property
+    def state(self) -> SolverState | None:
+        """The :class:`SolverState` to continue from (None for methods without one)."""
+        if self.dual is None or self.primal_weight is None:
+            return None
+        return SolverState(self.x, self.dual, self.primal_weight)
 
     def summary(self) -> dict[str, Any]:
         """Plain numbers for JSON and printing (max over the batch).

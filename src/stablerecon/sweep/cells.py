@@ -168,6 +168,7 @@ def _clean(psi: Any, phi: Any, A: Any, x: Any, phi_cache: Path | None) -> Any:
 
     from stablerecon.audit.common import clean_outputs, solver_status
     from stablerecon.io import save_torch
+    from stablerecon.solvers import SolverState
 
     if phi is None or phi_cache is None:
         return clean_outputs(psi, phi, A, x)
@@ -184,9 +185,17 @@ def _clean(psi: Any, phi: Any, A: Any, x: Any, phi_cache: Path | None) -> Any:
     if entry is None:
         with torch.no_grad():
             entry = {"phi": phi(clean.y).detach(), "solver": solver_status(phi)}
-        save_torch(path, {"phi": entry["phi"].cpu(), "solver": entry["solver"]})
+        state = method.last_result.state  # where the solve ended: perturbed solves go on
+        if state is not None:            # from it (audit.common.warm_started)
+            entry.update(dual=state.dual, primal_weight=state.primal_weight)
+        save_torch(path, {k: v.cpu() if isinstance(v, torch.Tensor) else v
+                          for k, v in entry.items()})
+    start = None
+    if entry.get("dual") is not None:
+        start = SolverState(entry["phi"].to(x.device), entry["dual"].to(x.device),
+                            float(entry["primal_weight"]))
     return dataclasses.replace(clean, phi=entry["phi"].to(x.device),
-                               phi_solver=entry["solver"])
+                               phi_solver=entry["solver"], phi_start=start)
 
 
 def summary(test: str, metrics: dict[str, Any]) -> dict[str, Any]:
