@@ -32,7 +32,7 @@ def solve(problem: Problem, method: str = "restarted_pdhg", **options) -> Solver
         ``"restarted_pdhg"`` (default), ``"pdhg"``, ``"fista"`` or ``"ista"``.
     **options
         ``tol``, ``max_iter``, ``time_limit``, ``check_every``, ``x0``, ``history`` (all
-        methods), ``primal_weight`` and ``single_precision_start`` (PDHG); see
+        methods), ``primal_weight``, ``single_precision_start`` and ``p0`` (PDHG); see
         :func:`qcbp` and :func:`~stablerecon.solvers.primal_dual.primal_dual`.
 
     Returns
@@ -157,8 +157,10 @@ def qcbp(A: LinearOperator, y: torch.Tensor, eta: float, W: LinearOperator | Non
     **options
         ``tol`` (certified relative duality gap, and constraint violation relative to
         ||y||), ``max_iter``, ``time_limit`` (s), ``check_every``, ``x0``, ``history``;
-        for PDHG also ``primal_weight`` and ``single_precision_start`` (float64 data to a
-        tol below 1e-4 iterate in float32 first, then float64; default True).
+        for PDHG also ``primal_weight``, ``single_precision_start`` (float64 data to a
+        tol below 1e-4 iterate in float32 first, then float64; default True) and ``p0``
+        (with ``x0`` and ``primal_weight``: continue from an earlier solve's
+        ``result.state`` on nearby data).
 
     Returns
     -------
