@@ -166,9 +166,11 @@ def warm_started(phi: Reconstructor | None, clean: Clean) -> Iterator[None]:
     weight) instead of from zero: the audits solve Φ on perturbed copies y + r of the same
     y (``benchmarks/warm_start.py``: 5-28% fewer iterations at ||r|| = 1-5% of ||y||).
     Nothing changes for reconstructors that are not solvers, or without a clean solve."""
+    from stablerecon.solvers.api import StandardMethod
+
     module = getattr(phi, "module", None)
     start = clean.phi_start
-    if not hasattr(module, "start") or start is None:
+    if not isinstance(module, StandardMethod) or start is None:
         yield
         return
     module.start = start
