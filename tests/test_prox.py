@@ -37,19 +37,22 @@ def test_projections_and_shrinkage():
 
 @pytest.mark.parametrize("dtype", [torch.complex64, torch.complex128])
 def test_complex_soft_threshold_equals_the_modulus_formula_over_its_range(dtype):
-    """The double-precision step computes 1/|z| from |z|²: it must equal ReLU(|z| - t) z / |z|
-    (with torch's modulus) from tiny to huge magnitudes, tensor thresholds and t = 0
-    included, in both precisions."""
+    """For one threshold in its safe range the step takes 1/|z| from |z|², which under- and
+    overflows at the ends of the range of z: it must still equal ReLU(|z| - t) z / |z| (with
+    torch's modulus) from the smallest to the largest magnitudes; so must the modulus path
+    (thresholds per entry, or out of that range)."""
     real = torch.finfo(torch.empty((), dtype=dtype).real.dtype)
     gen = torch.Generator().manual_seed(0)
-    z = torch.randn(4, 500, dtype=dtype, generator=gen)
-    scales = torch.tensor([real.tiny ** 0.5 * 10, 1.0, 1e5, real.max ** 0.5 / 10],
-                          dtype=z.real.dtype)
+    z = torch.randn(6, 500, dtype=dtype, generator=gen)
+    scales = torch.tensor([real.tiny * 1e3, real.tiny ** 0.5 / 10, 1.0, 1e5,
+                           real.max ** 0.5 * 10, real.max / 1e3], dtype=z.real.dtype)
     z = z * scales[:, None]
     z[:, :3] = 0
-    for t in (0.0, 0.3, torch.rand(4, 500, generator=gen, dtype=z.real.dtype) * scales[:, None]):
+    per_entry = torch.rand(6, 500, generator=gen, dtype=z.real.dtype) * scales[:, None]
+    edge = 10 * real.tiny ** 0.5
+    for t in (0.0, 0.3, edge, 1e3, real.eps * real.max ** 0.5 / 20, real.tiny, per_entry):
         mag = z.abs()
         want = torch.where(mag > 0, torch.relu(mag - t) / mag.clamp_min(real.tiny), 0) * z
         got = soft_threshold(z, t)
         # errors measured against |z|: near |z| = t both formulas cancel
-        assert bool(((got - want).abs() <= 8 * real.eps * mag).all())
+        assert bool(((got - want).abs() <= 8 * real.eps * mag).all()), t
