@@ -142,3 +142,15 @@ def test_threads_sharing_one_operator_get_their_own_results():
         got = list(pool.map(lambda x: [W.H(W(x)) for _ in range(5)][-1], xs))
     for x, back in zip(xs, got):
         torch.testing.assert_close(back, x, atol=1e-12, rtol=0)
+
+
+def test_fresh_buffers_give_the_same_transform(monkeypatch):
+    """GPUs allocate the passes' buffers instead of reusing the CPU's per-thread scratch:
+    that path (forced here on the CPU) must give the same coefficients, batch and complex."""
+    from stablerecon.operators import wavelet
+
+    monkeypatch.setattr(wavelet, "_scratch", lambda role, shape, like: like.new_empty(shape))
+    W = sr.operators.Wavelet((256, 128), "db4", levels=3)
+    x = torch.randn(3, 256, 128, dtype=torch.complex128, generator=torch.Generator().manual_seed(5))
+    np.testing.assert_allclose(W(x).numpy(), pywt_array(x.numpy(), "db4", 3), atol=1e-12)
+    torch.testing.assert_close(W.H(W(x)), x, atol=1e-12, rtol=0)
