@@ -383,12 +383,14 @@ class Wavelet(LinearOperator):
         planes = x.is_complex()
         src = torch.view_as_real(x).movedim(-1, 0) if planes else x
         dst = torch.view_as_real(out).movedim(-1, 0) if planes else out
-        step = src.shape[-3] if src.ndim > 2 else 1
-        if src.ndim > 2 and x.device.type == "cpu":
+        if src.ndim == 2:  # one real image: a batch of one (views, so out is written)
+            src, dst = src.unsqueeze(0), dst.unsqueeze(0)
+        step = src.shape[-3]
+        if x.device.type == "cpu":
             step = max(1, CHUNK_BYTES // (src[..., 0, :, :].numel() * src.element_size()))
-        for start in range(0, src.shape[-3] if src.ndim > 2 else 1, step):
-            part = src[..., start:start + step, :, :] if src.ndim > 2 else src
-            into = dst[..., start:start + step, :, :] if src.ndim > 2 else dst
+        for start in range(0, src.shape[-3], step):
+            part = src[..., start:start + step, :, :]
+            into = dst[..., start:start + step, :, :]
             if planes:  # into contiguous scratch planes, then the complex result
                 work = _scratch("planes", tuple(part.shape), part)
                 if inverse:
