@@ -9,8 +9,11 @@ objective error against it, checked every 10 iterations. Prints JSON.
 Our methods run on ``--device`` (the reference solve too); the peers run where they can,
 on the CPU of the same machine, so on a GPU machine the ratios say what a user with that
 GPU gains over the peers as they run. The per-iteration floor is measured on ``--device``.
+Ours and the peers run with freed memory kept in the process, as under the ``stablerecon``
+command (``--default-allocator``: glibc's malloc as it comes; :mod:`stablerecon.memory`).
 
     python benchmarks/solvers.py [--size 256] [--device cuda] [--images shepp_logan]
+                                 [--default-allocator]
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import peers
 import stablerecon as sr
 from stablerecon.io import write_json
 from stablerecon.solvers.primal_dual import SINGLE_PRECISION_TOL
-from timing import median_time
+from timing import add_allocator_option, median_time, set_allocator
 
 
 def time_to_target(fn, ref, target):
@@ -170,7 +173,9 @@ def main() -> None:
     parser.add_argument("--out", default=None,
                         help="also write the JSON here after each problem (atomically), so a "
                              "run cut short keeps what it measured")
+    add_allocator_option(parser)
     args = parser.parse_args()
+    kept = set_allocator(args)
     n = args.size
     shape = (n, n)
     lam = 1e-3
@@ -181,7 +186,7 @@ def main() -> None:
     W_cpu = sr.operators.Wavelet(shape, "db4", levels=4)
     A, W = copy.deepcopy(A_cpu).to(device), copy.deepcopy(W_cpu).to(device)
     out = {"size": n, "threads": torch.get_num_threads(), "lambda": lam, "device": str(device),
-           "images": {}}
+           "freed_memory_kept": kept, "images": {}}
     if device.type == "cuda":
         out["cuda_device"] = torch.cuda.get_device_name(device)
     loaders = {"shepp_logan": lambda: sr.data.shepp_logan(n, dtype=torch.float64),

@@ -20,10 +20,13 @@ not: compare with ``--threads 1``):
   the CPU), ``banded_v1_cuda`` and ``conv_cuda``, each on the GPU with the queue drained
   after every call.
 
-Ratios are pywt time / candidate time: > 1 means faster than PyWavelets.
+Ratios are pywt time / candidate time: > 1 means faster than PyWavelets. Every candidate,
+PyWavelets included, runs with freed memory kept in the process (as under the
+``stablerecon`` command; ``--default-allocator`` measures glibc's malloc as it comes, where
+each complex128 output is faulted in anew: :mod:`stablerecon.memory`).
 
     python benchmarks/wavelet.py [--repeat 30] [--rounds 3] [--threads 1] [--size 256]
-                                 [--gpu-only]
+                                 [--gpu-only] [--default-allocator]
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ import pywt
 import torch
 
 import stablerecon.operators.wavelet as wavelet_module
-from timing import median_time
+from timing import add_allocator_option, median_time, set_allocator
 
 CONV_COMMIT = "d2b5975"
 BANDED_V1_COMMIT = "15b04ca"
@@ -102,7 +105,9 @@ def main() -> None:
                         help="torch threads (default: torch's; PyWavelets uses one)")
     parser.add_argument("--gpu-only", action="store_true",
                         help="with CUDA, time only PyWavelets and the GPU candidates")
+    add_allocator_option(parser)
     args = parser.parse_args()
+    kept = set_allocator(args)
     if args.threads:
         torch.set_num_threads(args.threads)
     n = args.size
@@ -116,7 +121,8 @@ def main() -> None:
     results: dict = {"case": f"db4, 4 levels, {n}x{n}, forward + adjoint",
                      "threads": torch.get_num_threads(), "machine": platform.machine(),
                      "processor": platform.processor(), "torch": torch.__version__,
-                     "pywt": pywt.__version__, "ms": {}, "ratio_vs_pywt": {}}
+                     "pywt": pywt.__version__, "freed_memory_kept": kept, "ms": {},
+                     "ratio_vs_pywt": {}}
     cuda = torch.cuda.is_available()
     gpu_ops = {}
     if cuda:

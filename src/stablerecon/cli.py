@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from stablerecon.errors import StableReconError
+from stablerecon.memory import keep_freed_memory
 
 #: exit status: what went wrong, for scripts (also in the README and --help)
 EXIT_FAILED_CELLS, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 1, 2, 3, 130
@@ -432,7 +433,10 @@ def table_impossibility(
 
 def main(argv: list[str] | None = None) -> None:
     """The ``stablerecon`` command: the app, with an unexpected exception reported in one
-    line and exit status 3 (its traceback under --debug), Ctrl-C as status 130."""
+    line and exit status 3 (its traceback under --debug), Ctrl-C as status 130. The
+    process keeps the memory it frees (:func:`stablerecon.memory.keep_freed_memory`): the
+    solves it runs allocate the same sizes at every iteration."""
+    keep_freed_memory()
     try:
         app(argv, prog_name="stablerecon")
     except KeyboardInterrupt:

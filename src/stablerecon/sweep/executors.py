@@ -15,21 +15,26 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any
 
 from stablerecon.errors import StableReconError
+from stablerecon.memory import keep_freed_memory
 from stablerecon.sweep.cells import Cell, run_cell
 
 Done = Callable[[dict[str, Any]], None]
 
 
-def _set_threads(threads: int) -> None:
+def _set_threads(threads: int, worker: bool = True) -> None:
+    """Set torch's threads; in a worker process (ours, started for the sweep) also keep
+    freed memory (:func:`stablerecon.memory.keep_freed_memory`), as the command does."""
     import torch
 
     torch.set_num_threads(threads)
+    if worker:
+        keep_freed_memory()
 
 
 def run_serial(cells: Sequence[Cell], cells_dir: str, device: str, threads: int,
                done: Done) -> None:
     """One cell after another in this process."""
-    _set_threads(threads)
+    _set_threads(threads, worker=False)
     for cell in cells:
         done(run_cell(cell, cells_dir, device))
 
