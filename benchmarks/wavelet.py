@@ -26,7 +26,7 @@ PyWavelets included, runs with freed memory kept in the process (as under the
 each complex128 output is faulted in anew: :mod:`stablerecon.memory`).
 
     python benchmarks/wavelet.py [--repeat 30] [--rounds 3] [--threads 1] [--size 256]
-                                 [--gpu-only] [--default-allocator]
+                                 [--gpu-only] [--default-allocator] [--only block8]
 """
 
 from __future__ import annotations
@@ -105,6 +105,9 @@ def main() -> None:
                         help="torch threads (default: torch's; PyWavelets uses one)")
     parser.add_argument("--gpu-only", action="store_true",
                         help="with CUDA, time only PyWavelets and the GPU candidates")
+    parser.add_argument("--only", default=None,
+                        help="comma-separated candidates to time beside PyWavelets (e.g. "
+                             "block8: the shipped form), for short runs")
     add_allocator_option(parser)
     args = parser.parse_args()
     kept = set_allocator(args)
@@ -145,6 +148,9 @@ def main() -> None:
                 timers[name] = lambda op=op: op.H(op(x))
             if "block8" in ops:
                 timers["block8_unchunked"] = lambda: unchunked(ops["block8"], x)
+            if args.only:
+                keep = {"pywt", *args.only.split(",")}
+                timers = {k: v for k, v in timers.items() if k in keep}
             if cuda:
                 xg = x.to("cuda")
                 for name, op in gpu_ops.items():
