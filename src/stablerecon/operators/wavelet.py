@@ -381,10 +381,12 @@ class Wavelet(LinearOperator):
         """
         out = torch.empty_like(x, memory_format=torch.contiguous_format)
         planes = x.is_complex()
+        if x.ndim == 2:  # one image: a batch of one (views, so out is written)
+            x, out_b = x.unsqueeze(0), out.unsqueeze(0)
+        else:
+            out_b = out
         src = torch.view_as_real(x).movedim(-1, 0) if planes else x
-        dst = torch.view_as_real(out).movedim(-1, 0) if planes else out
-        if src.ndim == 2:  # one real image: a batch of one (views, so out is written)
-            src, dst = src.unsqueeze(0), dst.unsqueeze(0)
+        dst = torch.view_as_real(out_b).movedim(-1, 0) if planes else out_b
         step = src.shape[-3]
         if x.device.type == "cpu":
             step = max(1, CHUNK_BYTES // (src[..., 0, :, :].numel() * src.element_size()))
@@ -397,7 +399,9 @@ class Wavelet(LinearOperator):
                     self._inverse(work.copy_(part))
                 else:  # the first pass reads the interleaved input itself
                     self._decompose(part, work)
-                into.copy_(work)
+                # one pass that reads both planes (a copy into the interleaved view
+                # measured 1.4-2.4x slower)
+                torch.complex(work[0], work[1], out=out_b[..., start:start + step, :, :])
             elif inverse:
                 self._inverse(into.copy_(part))
             else:
