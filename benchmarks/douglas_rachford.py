@@ -32,6 +32,7 @@ import warnings
 import torch
 
 import stablerecon as sr
+from problems import mri_setup, noisy
 from stablerecon.prox import soft_threshold
 from stablerecon.solvers.data_terms import SRLasso, ULasso
 from stablerecon.solvers.primal_dual import certify
@@ -106,19 +107,12 @@ def main() -> None:
     args = parser.parse_args()
     warnings.simplefilter("ignore", RuntimeWarning)
     n, lam = args.size, 1e-3
-    shape = (n, n)
-    A = sr.operators.SubsampledFourier(shape, sr.operators.sampling.variable_density(shape, 0.25))
-    W = sr.operators.Wavelet(shape, "db4", levels=4)
-    images = {"shepp_logan": sr.data.shepp_logan(n, dtype=torch.float64),
-              "camera": sr.data.load("camera", size=n, dtype=torch.float64).x}
+    A, W, images = mri_setup(n)
     out = {"size": n, "lambda": lam, "target": TARGET,
            "counts": "iterations to relative objective error <= target ('objective') and "
                      "to certified relative gap <= target ('certificate')", "images": {}}
     for name, x in images.items():
-        y = A(x.to(torch.complex128))
-        noise = torch.randn(y.shape, dtype=torch.complex128,
-                            generator=torch.Generator().manual_seed(0))
-        y = y + 0.01 * y.norm() * noise / noise.norm()
+        y = noisy(A(x.to(torch.complex128)))
         rows = {}
         for label, fn, data in (("u_lasso", sr.solvers.u_lasso, ULasso()),
                                 ("sr_lasso", sr.solvers.sr_lasso, SRLasso())):

@@ -28,6 +28,7 @@ import torch
 
 import peers
 import stablerecon as sr
+from problems import mri_setup, noisy
 from stablerecon.io import write_json
 from stablerecon.solvers.primal_dual import SINGLE_PRECISION_TOL
 from timing import add_allocator_option, median_time, set_allocator
@@ -181,22 +182,14 @@ def main() -> None:
     lam = 1e-3
     device = torch.device(args.device)
     warnings.simplefilter("ignore", RuntimeWarning)
-    A_cpu = sr.operators.SubsampledFourier(shape,
-                                           sr.operators.sampling.variable_density(shape, 0.25))
-    W_cpu = sr.operators.Wavelet(shape, "db4", levels=4)
+    A_cpu, W_cpu, images = mri_setup(n, args.images.split(","))
     A, W = copy.deepcopy(A_cpu).to(device), copy.deepcopy(W_cpu).to(device)
     out = {"size": n, "threads": torch.get_num_threads(), "lambda": lam, "device": str(device),
            "freed_memory_kept": kept, "images": {}}
     if device.type == "cuda":
         out["cuda_device"] = torch.cuda.get_device_name(device)
-    loaders = {"shepp_logan": lambda: sr.data.shepp_logan(n, dtype=torch.float64),
-               "camera": lambda: sr.data.load("camera", size=n, dtype=torch.float64).x}
-    for name in args.images.split(","):
-        x = loaders[name]()
-        y_cpu = A_cpu(x.to(torch.complex128))
-        gen = torch.Generator().manual_seed(0)
-        noise = torch.randn(y_cpu.shape, dtype=torch.complex128, generator=gen)
-        y_cpu = y_cpu + 0.01 * y_cpu.norm() * noise / noise.norm()
+    for name, x in images.items():
+        y_cpu = noisy(A_cpu(x.to(torch.complex128)))
         y = y_cpu.to(device)
         row = {}
         for problem, fn in (("sr_lasso", sr.solvers.sr_lasso), ("u_lasso", sr.solvers.u_lasso)):

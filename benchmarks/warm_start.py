@@ -20,7 +20,7 @@ import warnings
 
 import torch
 
-import stablerecon as sr
+from problems import mri_setup
 from stablerecon.solvers.data_terms import SRLasso
 from stablerecon.solvers.problem import Problem
 
@@ -40,11 +40,7 @@ def main() -> None:
     args = parser.parse_args()
     warnings.simplefilter("ignore", RuntimeWarning)
     n, lam = args.size, 1e-3
-    shape = (n, n)
-    A = sr.operators.SubsampledFourier(shape, sr.operators.sampling.variable_density(shape, 0.25))
-    W = sr.operators.Wavelet(shape, "db4", levels=4)
-    images = {"shepp_logan": sr.data.shepp_logan(n, dtype=torch.float64),
-              "camera": sr.data.load("camera", size=n, dtype=torch.float64).x}
+    A, W, images = mri_setup(n)
     out = {"size": n, "lambda": lam, "threads": torch.get_num_threads(), "rows": []}
     for name, x in images.items():
         y = A(x.to(torch.complex128))
