@@ -20,7 +20,6 @@ it too, or start Python with
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import sys
 
 from stablerecon import validate
@@ -40,7 +39,7 @@ def _glibc() -> ctypes.CDLL | None:
     if not sys.platform.startswith("linux"):
         return None
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc = ctypes.CDLL(None)  # the process's own symbols, libc's among them
         libc.gnu_get_libc_version  # noqa: B018 - only glibc has it (musl's mallopt does nothing)
         libc.mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
     except (OSError, AttributeError):

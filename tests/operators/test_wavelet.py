@@ -100,6 +100,9 @@ def test_cache_sized_chunks_give_the_same_transform(monkeypatch, dtype):
     coef = W(x)
     np.testing.assert_allclose(coef.numpy(), pywt_array(x.numpy(), "db4", 2), atol=1e-12)
     torch.testing.assert_close(W.H(coef), x, atol=1e-12, rtol=0)
+    one = x[1, 3]  # a single image (no batch axis) in the smallest chunks too
+    np.testing.assert_allclose(W(one).numpy(), pywt_array(one.numpy(), "db4", 2), atol=1e-12)
+    torch.testing.assert_close(W.H(W(one)), one, atol=1e-12, rtol=0)
     xg = x.clone().requires_grad_(True)
     g = torch.randn_like(x)
     (grad,) = torch.autograd.grad(W(xg), xg, g)
