@@ -5,8 +5,8 @@ Why: on Linux, glibc's ``malloc`` serves large requests with fresh pages and ret
 to the system when they are freed (the heap's top is trimmed once more than twice the
 largest recent request is free). A solver or a transform that allocates its outputs anew
 at every call then pays one page fault per 4 KiB written: measured on a 2-core VM, 70-180
-faults per restarted-PDHG iteration at 256² (batch 1) and about 2000 at batch 8, 5-14% of
-the iteration's time, and 260-500 faults (up to half the time) per complex128 wavelet
+faults per restarted-PDHG iteration at 256² (batch 1) and about 2000 at batch 8, 3-14% of
+the iteration's time, and 220-510 faults (up to a third of the time) per complex128 wavelet
 forward + adjoint. With the thresholds raised the same loops fault about 0 times.
 
 This changes the whole process's allocator, so the library never does it on import: the
