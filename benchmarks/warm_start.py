@@ -28,7 +28,7 @@ primal_dual = sys.modules["stablerecon.solvers.primal_dual"]  # the module (not 
 
 
 def solve(problem: Problem, tol: float, x0=None, p0=None, omega: float = 1.0):
-    """Restarted PDHG in float64: (result, final dual p, final ω)."""
+    """Restarted PDHG in float64 (the result carries its final dual p and ω)."""
     return primal_dual._run(problem, tol, 10_000, None, True, 10, x0, False, omega, p0=p0)
 
 
@@ -45,19 +45,19 @@ def main() -> None:
     for name, x in images.items():
         y = A(x.to(torch.complex128))
         for tol in (float(t) for t in args.tols.split(",")):
-            clean, p_star, omega_star = solve(Problem(SRLasso(), A, y, lam=lam, W=W), tol)
+            clean = solve(Problem(SRLasso(), A, y, lam=lam, W=W), tol)
             gen = torch.Generator().manual_seed(1)
             for radius in (float(r) for r in args.radii.split(",")):
                 r = torch.randn(y.shape, dtype=y.dtype, generator=gen)
                 problem = Problem(SRLasso(), A, y + radius * y.norm() * r / r.norm(), lam=lam,
                                   W=W)
                 starts = {"scratch": {}, "x_star": {"x0": clean.x},
-                          "x_p_omega_star": {"x0": clean.x, "p0": p_star,
-                                             "omega": omega_star}}
+                          "x_p_omega_star": {"x0": clean.x, "p0": clean.dual,
+                                             "omega": clean.primal_weight}}
                 row = {"image": name, "tol": tol, "radius": radius,
                        "clean_iterations": clean.iterations}
                 for label, kw in starts.items():
-                    res = solve(problem, tol, **kw)[0]
+                    res = solve(problem, tol, **kw)
                     row[label] = {"iterations": res.iterations, "time_s": res.time_s,
                                   "converged": res.converged}
                 row["saved_by_full_state"] = 1 - (row["x_p_omega_star"]["iterations"]

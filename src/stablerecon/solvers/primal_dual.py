@@ -192,9 +192,8 @@ def primal_dual(
     if not (single_precision_start and restart and problem.unitary_w and p0 is None
             and real == torch.float64 and tol < SINGLE_PRECISION_TOL
             and math.prod(problem.A.in_shape) >= SINGLE_PRECISION_MIN_SIZE):
-        result, p, omega = _run(problem, tol, max_iter, time_limit, restart, check_every, x0,
-                                history, primal_weight, p0)
-        result = dataclasses.replace(result, dual=p, primal_weight=omega)
+        result = _run(problem, tol, max_iter, time_limit, restart, check_every, x0, history,
+                      primal_weight, p0)
     else:
         result = _single_then_double(problem, tol, max_iter, time_limit, check_every, x0,
                                      history, primal_weight)
@@ -212,11 +211,10 @@ def _single_then_double(problem: Problem, tol: float, max_iter: int,
     low = dataclasses.replace(
         problem, y=problem.y.to(torch.complex64 if problem.y.is_complex() else torch.float32),
         weights=None if problem.weights is None else problem.weights.float())
-    first, p, omega = _run(low, SINGLE_PRECISION_TOL, max(1, max_iter // 4), time_limit, True,
-                           check_every, None if x0 is None else x0.to(low.dtype), history,
-                           primal_weight)
+    first = _run(low, SINGLE_PRECISION_TOL, max(1, max_iter // 4), time_limit, True,
+                 check_every, None if x0 is None else x0.to(low.dtype), history, primal_weight)
     if first.status.startswith("diverged"):  # float32 overflowed: start over in float64
-        first, p, omega = None, None, primal_weight
+        first = None
     done_its = first.iterations if first else 0
     done_s = first.time_s if first else 0.0
     if time_limit is not None and done_s >= time_limit:
@@ -224,10 +222,9 @@ def _single_then_double(problem: Problem, tol: float, max_iter: int,
     elif time_limit is not None:
         time_limit -= done_s
     x_start = first.x.to(problem.dtype) if first else x0
-    second, p, omega = _run(problem, tol, max(1, max_iter - done_its), time_limit, True,
-                            check_every, x_start, history, omega,
-                            p0=None if p is None else p.to(problem.y.dtype))
-    second = dataclasses.replace(second, dual=p, primal_weight=omega)
+    second = _run(problem, tol, max(1, max_iter - done_its), time_limit, True, check_every,
+                  x_start, history, first.primal_weight if first else primal_weight,
+                  p0=first.dual.to(problem.y.dtype) if first else None)
     if first is None:
         return second
     for record in second.history:
@@ -243,7 +240,7 @@ def _batch_start(problem: Problem, x0: torch.Tensor | None, p0: torch.Tensor | N
                  ) -> tuple[torch.Tensor | None, torch.Tensor | None]:
     """x0 and p0 checked against the problem and broadcast to y's batch (a batch-1 start
     serves every sample)."""
-    batch = problem.y.shape[: problem.y.ndim - len(problem.A.out_shape)]
+    batch = problem.batch_shape
     out = []
     for name, value, shape in (("x0", x0, problem.A.in_shape), ("p0", p0, problem.A.out_shape)):
         if value is None:
@@ -268,9 +265,8 @@ def _batch_start(problem: Problem, x0: torch.Tensor | None, p0: torch.Tensor | N
 
 def _run(problem: Problem, tol: float, max_iter: int, time_limit: float | None,
          restart: bool, check_every: int, x0: torch.Tensor | None, history: bool,
-         primal_weight: float, p0: torch.Tensor | None = None
-         ) -> tuple[SolverResult, torch.Tensor, float]:
-    """One PDHG run in the problem's precision (no warning): the result, the dual
+         primal_weight: float, p0: torch.Tensor | None = None) -> SolverResult:
+    """One PDHG run in the problem's precision (no warning); the result carries the dual
     variable p of the state returned and the final primal weight ω (to continue from)."""
     start = time.perf_counter()
     A, W = problem.A, problem.W
@@ -439,5 +435,7 @@ def _run(problem: Problem, tol: float, max_iter: int, time_limit: float | None,
         status=status,
         restarts=restarts,
         history=records,
+        dual=state["p"],
+        primal_weight=omega,
     )
-    return result, state["p"], omega
+    return result
