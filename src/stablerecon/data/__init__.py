@@ -2,6 +2,7 @@
 inside nilearn), images bundled with installed packages, readers for user data (PNG/TIFF,
 NPY, DICOM, NIfTI, fastMRI HDF5), and images named by short specs (``data.specs``)."""
 
+from stablerecon.data import coils
 from stablerecon.data.brain import brain_slices
 from stablerecon.data.bundled import available, load
 from stablerecon.data.phantoms import random_ellipses, shepp_logan, sparse_vector
@@ -10,6 +11,7 @@ from stablerecon.data.readers import Image, normalise, read_image
 __all__ = [
     "Image",
     "brain_slices",
+    "coils",
     "available",
     "load",
     "normalise",

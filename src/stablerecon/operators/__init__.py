@@ -4,6 +4,7 @@ from stablerecon.operators import sampling
 from stablerecon.operators.base import AdjointCheck, LinearOperator, RealInput, stack
 from stablerecon.operators.fourier import SubsampledFourier
 from stablerecon.operators.gradient import Gradient
+from stablerecon.operators.multicoil import MultiCoilFourier
 from stablerecon.operators.matrix import Identity, Matrix, dct_rows, gaussian
 from stablerecon.operators.radon import Radon
 from stablerecon.operators.wavelet import Wavelet
@@ -14,6 +15,7 @@ __all__ = [
     "Identity",
     "LinearOperator",
     "Matrix",
+    "MultiCoilFourier",
     "Radon",
     "RealInput",
     "SubsampledFourier",

@@ -208,6 +208,88 @@ def cartesian_lines(
     return mask
 
 
+def _centre_columns(w: int, center_fraction: float) -> np.ndarray:
+    """fastMRI's fully sampled centre: ``round(W · center_fraction)`` columns starting at
+    ``(W − n + 1) // 2`` (so the zero frequency ``W // 2`` is among them)."""
+    n = int(round(w * center_fraction))
+    start = (w - n + 1) // 2
+    return np.arange(start, start + n)
+
+
+def _check_columns(shape: Sequence[int], acceleration: float, center_fraction: float
+                   ) -> tuple[int, int]:
+    h, w, _ = _validate(shape, 1.0)
+    validate.number("acceleration", acceleration, low=1, low_closed=True,
+                    hint="the undersampling factor, e.g. 4 (a quarter of the columns)")
+    validate.number("center_fraction", center_fraction, low=0, high=1, low_closed=True,
+                    hint="the fully sampled centre's share of the columns, e.g. 0.08")
+    if round(w * center_fraction) > w / acceleration:
+        raise StableReconError(
+            f"center_fraction={center_fraction:g} keeps {round(w * center_fraction)} centre "
+            f"columns, more than the {w / acceleration:.0f} that acceleration={acceleration:g} "
+            "allows in all; lower center_fraction or the acceleration.")
+    return h, w
+
+
+def column_mask(columns: np.ndarray, rows: int) -> np.ndarray:
+    """A 2-D mask ``(rows, W)`` from a column (phase-encode) mask of shape ``(W,)``: every
+    row of k-space is sampled at the same columns, as a Cartesian scanner reads them.
+
+    >>> column_mask(np.array([True, False, True]), 2).astype(int).tolist()
+    [[1, 0, 1], [1, 0, 1]]
+    """
+    columns = np.asarray(columns)
+    if columns.ndim != 1:
+        raise StableReconError(f"column_mask: expected a 1-D column mask (W,), got shape "
+                               f"{columns.shape}; squeeze the file's mask first.")
+    validate.number("rows", rows, low=1, low_closed=True, integer=True)
+    return np.broadcast_to(columns.astype(bool), (int(rows), columns.size)).copy()
+
+
+def random_columns(shape: Sequence[int], acceleration: float = 4.0,
+                   center_fraction: float = 0.08, seed: int = 0) -> np.ndarray:
+    """fastMRI's random column mask: the centre ``round(W · center_fraction)`` columns, and
+    each other column independently with probability
+    ``(W / acceleration − n_centre) / (W − n_centre)``, so that about ``W / acceleration``
+    columns are sampled in all (the count itself is random, as in fastMRI's subsampling).
+
+    >>> m = random_columns((64, 64), acceleration=4, center_fraction=0.08, seed=0)
+    >>> bool(m[:, 32].all()), bool((m == m[0]).all())
+    (True, True)
+    """
+    h, w = _check_columns(shape, acceleration, center_fraction)
+    centre = _centre_columns(w, center_fraction)
+    p = (w / acceleration - centre.size) / max(w - centre.size, 1)
+    cols = np.random.default_rng(seed).uniform(size=w) < p
+    cols[centre] = True
+    return column_mask(cols, h)
+
+
+def equispaced_columns(shape: Sequence[int], acceleration: float = 4.0,
+                       center_fraction: float = 0.08, seed: int = 0) -> np.ndarray:
+    r"""fastMRI's equispaced column mask: the centre ``n = round(W · center_fraction)``
+    columns, and outside them columns at a constant spacing from a random offset (``seed``).
+
+    The spacing :math:`a' = a (n - W) / (n a - W)` makes the total about ``W / a`` columns
+    for acceleration a (the centre's columns count towards it), as fastMRI's equispaced
+    subsampling defines it.
+
+    >>> m = equispaced_columns((64, 64), acceleration=4, center_fraction=0.08, seed=0)
+    >>> bool(m[:, 32].all()), int(m[0].sum())
+    (True, 15)
+    """
+    h, w = _check_columns(shape, acceleration, center_fraction)
+    centre = _centre_columns(w, center_fraction)
+    n = centre.size
+    spacing = acceleration * (n - w) / (n * acceleration - w) if n * acceleration != w \
+        else float(w)
+    offset = int(np.random.default_rng(seed).integers(0, max(int(round(spacing)), 1)))
+    cols = np.zeros(w, dtype=bool)
+    cols[np.round(np.arange(offset, w - 1, spacing)).astype(int)] = True
+    cols[centre] = True
+    return column_mask(cols, h)
+
+
 PATTERNS = {
     "uniform": uniform,
     "variable_density": variable_density,
@@ -216,13 +298,36 @@ PATTERNS = {
     "cartesian": cartesian_lines,
 }
 
+#: fastMRI's column masks, drawn by acceleration and centre fraction rather than a rate
+COLUMN_PATTERNS = {
+    "equispaced": equispaced_columns,
+    "random_columns": random_columns,
+}
 
-def make_mask(pattern: str, shape: Sequence[int], rate: float, seed: int = 0) -> np.ndarray:
-    """Draw a mask by pattern name (one of :data:`PATTERNS`)."""
+
+def make_mask(pattern: str, shape: Sequence[int], rate: float | None = None, seed: int = 0,
+              acceleration: float | None = None, center_fraction: float = 0.08) -> np.ndarray:
+    """Draw a mask by pattern name: one of :data:`PATTERNS` (at ``rate``) or of
+    :data:`COLUMN_PATTERNS` (at ``acceleration``, default ``1 / rate``, with
+    ``center_fraction``).
+
+    >>> make_mask("equispaced", (32, 32), acceleration=4).shape
+    (32, 32)
+    """
+    if pattern in COLUMN_PATTERNS:
+        if acceleration is None:
+            if rate is None:
+                raise StableReconError(f"pattern {pattern!r} needs acceleration= (or rate=).")
+            validate.number("sampling rate", rate, low=0, high=1)
+            acceleration = 1.0 / rate
+        return COLUMN_PATTERNS[pattern](shape, acceleration, center_fraction, seed=seed)
     if pattern not in PATTERNS:
         raise StableReconError(
-            f"unknown sampling pattern {pattern!r}; choose one of {sorted(PATTERNS)}."
+            f"unknown sampling pattern {pattern!r}; choose one of "
+            f"{sorted(PATTERNS) + sorted(COLUMN_PATTERNS)}."
         )
+    if rate is None:
+        raise StableReconError(f"pattern {pattern!r} needs rate= (the fraction of samples).")
     return PATTERNS[pattern](shape, rate, seed=seed)
 
 
