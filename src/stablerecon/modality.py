@@ -231,10 +231,12 @@ def modality_of(A: LinearOperator) -> Modality | None:
     """
     from stablerecon.operators.fourier import SubsampledFourier
     from stablerecon.operators.matrix import Identity
+    from stablerecon.operators.multicoil import MultiCoilFourier
     from stablerecon.operators.radon import Radon
 
     inner = A.op if isinstance(A, RealInput) else A
-    for cls, name in ((SubsampledFourier, "mri"), (Radon, "ct"), (Identity, "denoise")):
+    for cls, name in ((SubsampledFourier, "mri"), (MultiCoilFourier, "mri"), (Radon, "ct"),
+                      (Identity, "denoise")):
         if isinstance(inner, cls):
             return MODALITIES[name]
     return None

@@ -29,8 +29,10 @@ PARAMETERS = {
     A : LinearOperator
         The forward map Ψ is audited on.""",
     "x": """
-    x : torch.Tensor
-        The true image, shape ``A.in_shape``.""",
+    x : torch.Tensor or Scan
+        The true image, shape ``A.in_shape``; or a recorded scan
+        (:func:`~stablerecon.data.scan.read_scan`, with ``A = scan.A``): the audit then
+        perturbs around the measured y and scores against the scan's reference image.""",
     "phi": """
     phi : "auto", callable or None
         Φ beside Ψ: ``"auto"``, the standard method of A's modality; None: no Φ.""",
@@ -59,7 +61,8 @@ def default_phi(A: LinearOperator, phi: Any = "auto", x: torch.Tensor | None = N
         mod = modality_of(A)
         if mod is None:
             return None
-        real = mod.complex_images and x is not None and not x.is_complex()
+        real = (mod.complex_images and isinstance(x, torch.Tensor)
+                and not x.is_complex())
         return as_reconstructor(standard_method(A, mod.name, real=real, **options),
                                 name=f"Φ (SR-LASSO{', x real' if real else ''}, {mod.name})")
     return as_reconstructor(phi)
@@ -117,8 +120,9 @@ class Clean:
 
 
 def clean_outputs(psi: Reconstructor, phi: Reconstructor | None, A: LinearOperator,
-                  x: torch.Tensor, clean: Clean | None = None) -> Clean:
-    """y = A x, Ψ(y) and Φ(y), computed now, or ``clean`` when given (checked to match A x).
+                  x: torch.Tensor | Anchor, clean: Clean | None = None) -> Clean:
+    """y = A x (or an anchor's y₀), Ψ(y) and Φ(y), computed now, or ``clean`` when given
+    (checked to match y).
 
     Parameters
     ----------
@@ -128,8 +132,9 @@ def clean_outputs(psi: Reconstructor, phi: Reconstructor | None, A: LinearOperat
         Φ.
     A : LinearOperator
         The forward map.
-    x : torch.Tensor
-        The prepared image (:func:`input_image`).
+    x : torch.Tensor or Anchor
+        The prepared image (:func:`input_image`), or where the audit stands
+        (:func:`anchor_of`).
     clean : Clean, optional
         Outputs computed before.
 
@@ -139,7 +144,7 @@ def clean_outputs(psi: Reconstructor, phi: Reconstructor | None, A: LinearOperat
         The unperturbed outputs.
     """
     with torch.no_grad():
-        y = A(x)
+        y = x.y if isinstance(x, Anchor) else A(x)
         if clean is not None:
             if clean.y.shape != y.shape or not torch.allclose(clean.y, y):
                 raise StableReconError("the given clean outputs were computed for another "
@@ -219,15 +224,117 @@ def input_image(A: LinearOperator, x: torch.Tensor, model: Any = None) -> torch.
     return x.to(target)
 
 
-def measurements(A: LinearOperator, x: torch.Tensor, r: torch.Tensor | None,
+@dataclass
+class Anchor:
+    """Where an audit stands: the measurements y₀ it perturbs around, the image that sets
+    the size and dtype of image-space perturbations, and what outputs are scored against.
+
+    For a true image x: y₀ = A x, sizes relative to ||x||, scores against x. For a recorded
+    scan there is no true x: y₀ is the measured data, ||x|| is stood in for by the norm of
+    the fully sampled coil combination (or of A*y₀ when the file is undersampled), and the
+    outputs, centre-cropped to the reconstruction size, are scored against the scan's
+    reference image; ``kind`` says which.
+
+    Attributes
+    ----------
+    y : torch.Tensor
+        y₀.
+    x : torch.Tensor
+        The image (true, or the scan's stand-in), shape ``A.in_shape``.
+    size : float
+        ||x|| or its stand-in.
+    truth : torch.Tensor
+        What outputs are scored against.
+    crop : (h, w) or None
+        Outputs are centre-cropped to this before scoring.
+    kind : str
+        What ``truth`` is.
+    scan : dict or None
+        The scan's record (:meth:`Scan.describe`).
+    """
+
+    y: torch.Tensor
+    x: torch.Tensor
+    size: float
+    truth: torch.Tensor
+    crop: tuple[int, int] | None = None
+    kind: str = "the true image x"
+    scan: dict[str, Any] | None = None
+
+    def _view(self, estimate: torch.Tensor) -> torch.Tensor:
+        if self.crop is None:
+            return estimate
+        from stablerecon.data.scan import centre_crop
+
+        return centre_crop(estimate, self.crop)
+
+    def distance(self, estimate: torch.Tensor) -> torch.Tensor:
+        """||estimate − x|| for a true image; for a scan, whose reference is a magnitude
+        image, || |crop(estimate)| − reference ||. Differentiable (the curve ascends it)."""
+        if self.scan is None:
+            return torch.linalg.vector_norm(estimate - self.truth)
+        return torch.linalg.vector_norm(self._view(estimate).abs() - self.truth.abs())
+
+    def score(self, estimate: torch.Tensor) -> dict[str, float]:
+        """PSNR, SSIM and relative error of |estimate| (cropped) against ``truth``."""
+        return quality(self._view(estimate), self.truth)
+
+    def psnr(self, estimate: torch.Tensor) -> float:
+        """PSNR of |estimate| (cropped) against ``truth``."""
+        return metrics.psnr(self._view(estimate).detach(), self.truth.abs())
+
+    def record(self) -> dict[str, Any]:
+        """What the result states about where the audit stood."""
+        return {"scored_against": self.kind, **({"scan": self.scan} if self.scan else {})}
+
+
+def anchor_of(A: LinearOperator, x: Any, model: Any = None) -> Anchor:
+    """The :class:`Anchor` of an audit of A at ``x`` (a true image or a recorded scan).
+
+    Parameters
+    ----------
+    A : LinearOperator
+        The forward map (for a scan: ``scan.A``).
+    x : torch.Tensor or Scan
+        The image, or the scan.
+    model : optional
+        Ψ, to check it sits on A's device.
+
+    Returns
+    -------
+    Anchor
+        y₀, the image, its size and the scoring target.
+    """
+    from stablerecon.data.scan import Scan
+
+    if not isinstance(x, Scan):
+        xin = input_image(A, x, model)
+        with torch.no_grad():
+            y = A(xin)
+        return Anchor(y, xin, norm(xin), xin)
+    if A is not x.A:
+        raise StableReconError("a scan is audited with its own operator: pass A = scan.A "
+                               "(its mask and coil maps are those of the recording).")
+    device = module_device(A)
+    scan = x.to(device) if device is not None and x.y.device != device else x
+    image = scan.image if scan.image is not None else scan.zero_filled()
+    image = input_image(A, image, model)
+    kind = scan.reference_kind + ("" if scan.image is not None else
+                                  "; ||x|| stood in for by ||A*y|| (undersampled file)")
+    return Anchor(scan.y.to(image.dtype), image, norm(image), scan.reference, scan.crop, kind,
+                  scan.describe())
+
+
+def measurements(A: LinearOperator, y0: torch.Tensor, r: torch.Tensor | None,
                  space: str) -> torch.Tensor:
-    """A(x + r) (image space) or A x + r (measurement space)."""
+    """y₀ + A r (image space: A(x + r) for y₀ = A x, by linearity) or y₀ + r (measurement
+    space); y₀ without r."""
     if r is None:
-        return A(x)
+        return y0
     if space == "image":
-        return A(x + r)
+        return y0 + A(r)
     validate.choice("space", space, ("image", "measurement"))
-    return A(x) + r
+    return y0 + r
 
 
 def quality(estimate: torch.Tensor, truth: torch.Tensor) -> dict[str, float]:

@@ -12,10 +12,10 @@ import torch
 from stablerecon import validate
 from stablerecon.audit.common import (
     PARAMETERS,
+    Anchor,
+    anchor_of,
     default_phi,
-    input_image,
     norm,
-    quality,
     scaled,
     sphere_ascent,
 )
@@ -27,12 +27,13 @@ from stablerecon.noise import gaussian
 from stablerecon.operators.base import LinearOperator
 
 
-def _worst_error(psi, y0, x, radius, steps, restarts, gen) -> torch.Tensor:
+def _worst_error(psi, at: Anchor, radius, steps, restarts, gen) -> torch.Tensor:
     """Projected normalised gradient ascent on ||Ψ(y0 + e) − x|| over ||e|| ≤ radius, the
     best of ``restarts`` random starts."""
+    y0 = at.y
     best_e, best = torch.zeros_like(y0), -1.0
     for _ in range(restarts):
-        e, trace = sphere_ascent(lambda v: torch.linalg.vector_norm(psi(y0 + v) - x), psi.name,
+        e, trace = sphere_ascent(lambda v: at.distance(psi(y0 + v)), psi.name,
                                  tuple(y0.shape), y0.dtype, radius, steps, gen)
         if trace and max(trace) > best:
             best, best_e = max(trace), e
@@ -74,14 +75,13 @@ def curve(model: Any, A: LinearOperator, x: torch.Tensor,
     validate.numbers_list("eps (noise levels ||e||/||Ax||)", eps, low=0, low_closed=True)
     psi = as_reconstructor(model)
     phi_r = default_phi(A, phi, x)
-    x = input_image(A, x, psi)
-    gen = generator(seed, x.device)
-    with torch.no_grad():
-        y0 = A(x)
+    at = anchor_of(A, x, psi)
+    y0 = at.y
+    gen = generator(seed, y0.device)
     rows = []
     for level in eps:
         radius = level * norm(y0)
-        e_worst = (_worst_error(psi, y0, x, radius, steps, restarts, gen) if level > 0
+        e_worst = (_worst_error(psi, at, radius, steps, restarts, gen) if level > 0
                    else torch.zeros_like(y0))
         gauss = [scaled(gaussian(tuple(y0.shape), y0.dtype, gen), radius)
                  for _ in range(gaussian_draws)]
@@ -90,13 +90,13 @@ def curve(model: Any, A: LinearOperator, x: torch.Tensor,
             if recon is None:
                 continue
             with torch.no_grad():
-                worst = quality(recon(y0 + e_worst), x)
-                g = [quality(recon(y0 + e), x) for e in (gauss if level > 0 else gauss[:1])]
+                worst = at.score(recon(y0 + e_worst))
+                g = [at.score(recon(y0 + e)) for e in (gauss if level > 0 else gauss[:1])]
             row[name] = {"worst": worst,
                          "gaussian": {k: float(np.mean([q[k] for q in g])) for k in worst}}
         rows.append(row)
     result = AuditResult("curve", {"model": psi.name, "steps": steps, "restarts": restarts,
-                                   "rows": rows}, seed=seed)
+                                   "rows": rows, **at.record()}, seed=seed)
     for metric, label in (("relative_error", "relative error"), ("psnr", "PSNR (dB)")):
         series = {}
         for name, text in (("psi", psi.name), ("phi", "Φ")):

@@ -24,13 +24,13 @@ import torch
 from stablerecon import validate
 from stablerecon.audit.common import (
     PARAMETERS,
+    Anchor,
     Clean,
+    anchor_of,
     clean_outputs,
     default_phi,
-    input_image,
     measurements,
     norm,
-    quality,
     scaled,
     solver_status,
     sphere_ascent,
@@ -46,30 +46,29 @@ from stablerecon.noise import gaussian
 from stablerecon.operators.base import LinearOperator
 
 
-def _perturbation_shape(A: LinearOperator, x: torch.Tensor, space: str):
-    if space == "image":
-        return tuple(x.shape), x.dtype
-    y = A(x)
-    return tuple(y.shape), y.dtype
+def _perturbation_like(at: Anchor, space: str) -> torch.Tensor:
+    """A tensor with the shape and dtype of r: x's (image space) or y₀'s (measurements)."""
+    return at.x if space == "image" else at.y
 
 
-def _ascent_ball(psi, A, x, base, radius, steps, space, gen, tol) -> tuple[torch.Tensor, list]:
-    """Projected normalised gradient ascent on ||Ψ(A(x+r)) − Ψ(Ax)|| over ||r|| ≤ radius."""
-    shape, dtype = _perturbation_shape(A, x, space)
+def _ascent_ball(psi, A, at, base, radius, steps, space, gen, tol) -> tuple[torch.Tensor, list]:
+    """Projected normalised gradient ascent on ||Ψ(y₀ + A r) − Ψ(y₀)|| over ||r|| ≤ radius."""
+    like = _perturbation_like(at, space)
     return sphere_ascent(
-        lambda r: torch.linalg.vector_norm(psi(measurements(A, x, r, space)) - base),
-        psi.name, shape, dtype, radius, steps, gen, tol)
+        lambda r: torch.linalg.vector_norm(psi(measurements(A, at.y, r, space)) - base),
+        psi.name, tuple(like.shape), like.dtype, radius, steps, gen, tol)
 
 
-def _ascent_lambda(psi, A, x, base, penalty, steps, lr, space, gen,
+def _ascent_lambda(psi, A, at, base, penalty, steps, lr, space, gen,
                    tol) -> tuple[torch.Tensor, list]:
-    """Adam ascent on Q(r) = ||Ψ(A(x+r)) − Ψ(Ax)||² − λ||r||²."""
-    shape, dtype = _perturbation_shape(A, x, space)
-    r = scaled(gaussian(shape, dtype, gen), 1e-3 * norm(x)).requires_grad_(True)
+    """Adam ascent on Q(r) = ||Ψ(y₀ + A r) − Ψ(y₀)||² − λ||r||²."""
+    like = _perturbation_like(at, space)
+    r = scaled(gaussian(tuple(like.shape), like.dtype, gen), 1e-3 * at.size)
+    r.requires_grad_(True)
     opt = torch.optim.Adam([r], lr=lr, maximize=True)
     trace, best, best_r = [], -float("inf"), r.detach().clone()
     for _ in range(steps):
-        q = (torch.linalg.vector_norm(psi(measurements(A, x, r, space)) - base) ** 2
+        q = (torch.linalg.vector_norm(psi(measurements(A, at.y, r, space)) - base) ** 2
              - penalty * torch.linalg.vector_norm(r) ** 2)
         if not q.requires_grad:
             raise StableReconError(f"{psi.name} gives no gradient; it is not differentiable "
@@ -85,13 +84,14 @@ def _ascent_lambda(psi, A, x, base, penalty, steps, lr, space, gen,
     return best_r, trace
 
 
-def _gradient_free(psi, A, x, base, radius, steps, space, gen) -> tuple[torch.Tensor, list]:
+def _gradient_free(psi, A, at, base, radius, steps, space, gen) -> tuple[torch.Tensor, list]:
     """Random search then a (1+1) evolution strategy on the sphere ||r|| = radius."""
-    shape, dtype = _perturbation_shape(A, x, space)
+    like = _perturbation_like(at, space)
+    shape, dtype = tuple(like.shape), like.dtype
 
     def change(r):
         with torch.no_grad():
-            return norm(psi(measurements(A, x, r, space)) - base)
+            return norm(psi(measurements(A, at.y, r, space)) - base)
 
     best_r = scaled(gaussian(shape, dtype, gen), radius)
     best = change(best_r)
@@ -164,7 +164,8 @@ def instability(model: Any, A: LinearOperator, x: torch.Tensor,
     """
     psi = as_reconstructor(model)
     phi_r = default_phi(A, phi, x)
-    x = input_image(A, x, psi)
+    at = anchor_of(A, x, psi)
+    x = at.x
     validate.choice("space", space, ("image", "measurement"))
     validate.number("steps", steps, low=1, low_closed=True, integer=True)
     validate.number("restarts", restarts, low=1, low_closed=True, integer=True)
@@ -183,17 +184,17 @@ def instability(model: Any, A: LinearOperator, x: torch.Tensor,
     if gradient_free and mode == "lambda":
         raise StableReconError("the gradient-free search works in ball mode; pass radii=.")
     gen = generator(seed, x.device)
-    ref = clean_outputs(psi, phi_r, A, x, clean)
+    ref = clean_outputs(psi, phi_r, A, at, clean)
     y0, base, phi_base, phi_solve = ref.y, ref.psi, ref.phi, ref.phi_solver
     n = len(A.in_shape)
     if base.ndim < n or tuple(base.shape[base.ndim - n:]) != tuple(A.in_shape):
         raise StableReconError(f"{psi.name} returned shape {tuple(base.shape)} for one image of "
                                f"shape {tuple(x.shape)}; a reconstructor must return an image "
                                f"(*batch, {', '.join(map(str, A.in_shape))}).")
-    clean = {"psi": quality(base, x)}
+    clean = {"psi": at.score(base)}
     if phi_r is not None:
-        clean["phi"] = quality(phi_base, x)
-    scale = norm(x) if space == "image" else norm(y0)
+        clean["phi"] = at.score(phi_base)
+    scale = at.size if space == "image" else norm(y0)
     if scale == 0:
         raise StableReconError("the image is zero (so is A x): relative perturbation sizes "
                                "||r||/||x|| are undefined; audit a non-zero image.")
@@ -209,19 +210,21 @@ def instability(model: Any, A: LinearOperator, x: torch.Tensor,
             best_r, best_change, best_trace = None, -1.0, []
             for _ in range(restarts):
                 if gradient_free:
-                    r, trace = _gradient_free(psi, A, x, base, value * scale, steps, space, gen)
+                    r, trace = _gradient_free(psi, A, at, base, value * scale, steps, space,
+                                              gen)
                 elif mode == "ball":
-                    r, trace = _ascent_ball(psi, A, x, base, value * scale, steps, space, gen, tol)
+                    r, trace = _ascent_ball(psi, A, at, base, value * scale, steps, space, gen,
+                                            tol)
                 else:
-                    r, trace = _ascent_lambda(psi, A, x, base, value, steps, lr, space, gen, tol)
+                    r, trace = _ascent_lambda(psi, A, at, base, value, steps, lr, space, gen, tol)
                 with torch.no_grad():
-                    change = norm(psi(measurements(A, x, r, space)) - base)
+                    change = norm(psi(measurements(A, y0, r, space)) - base)
                 if change > best_change:
                     best_r, best_change, best_trace = r, change, trace
                 bar.advance(task)
             perturbations.append(best_r)
             with warm_started(phi_r, ref):
-                rows.append(_report(psi, phi_r, A, x, best_r, space, base, phi_base, clean,
+                rows.append(_report(psi, phi_r, A, at, best_r, space, base, phi_base, clean,
                                     scale, value, len(best_trace)))
     result = AuditResult("instability", {
         "model": psi.name, "mode": mode, "space": space,
@@ -230,7 +233,7 @@ def instability(model: Any, A: LinearOperator, x: torch.Tensor,
                   else ("projected normalised gradient ascent" if mode == "ball"
                         else "Adam ascent on Q(r)"),
         "steps": steps, "restarts": restarts, "perturbations": rows,
-        "phi": phi_r.name if phi_r is not None else None}, seed=seed)
+        "phi": phi_r.name if phi_r is not None else None, **at.record()}, seed=seed)
     result.images = {"x": x.detach(), "psi_clean": base}
     if phi_r is not None:
         result.images["phi_clean"] = phi_base
@@ -250,14 +253,14 @@ def instability(model: Any, A: LinearOperator, x: torch.Tensor,
     return result
 
 
-def _report(psi, phi, A, x, r, space, base, phi_base, clean, scale, value, steps_run) -> dict:
+def _report(psi, phi, A, at, r, space, base, phi_base, clean, scale, value, steps_run) -> dict:
     with torch.no_grad():
-        y = measurements(A, x, r, space)
+        y = measurements(A, at.y, r, space)
         out = psi(y)
         row: dict[str, Any] = {"parameter": value, "steps_run": steps_run,
                                "r_rel": norm(r) / scale}
         row["psi"] = {"change_rel": norm(out - base) / max(norm(base), 1e-300),
-                      **quality(out, x)}
+                      **at.score(out)}
         row["psi"]["amplification"] = row["psi"]["change_rel"] / max(row["r_rel"], 1e-300)
         row["psi"]["psnr_drop"] = clean["psi"]["psnr"] - row["psi"]["psnr"]
         row["_psi_out"] = out
@@ -265,7 +268,7 @@ def _report(psi, phi, A, x, r, space, base, phi_base, clean, scale, value, steps
             phi_out = phi(y)
             solve = solver_status(phi)
             row["phi"] = {"change_rel": norm(phi_out - phi_base) / max(norm(phi_base), 1e-300),
-                          **quality(phi_out, x)}
+                          **at.score(phi_out)}
             row["phi"]["amplification"] = row["phi"]["change_rel"] / max(row["r_rel"], 1e-300)
             row["phi"]["psnr_drop"] = clean["phi"]["psnr"] - row["phi"]["psnr"]
             if solve is not None:

@@ -8,15 +8,15 @@ from typing import Any
 
 import torch
 
-from stablerecon import metrics as quality_metrics  # "metrics" names the result dict here
 from stablerecon import validate
 from stablerecon.audit import common
 from stablerecon.audit.common import (
     PARAMETERS,
+    Anchor,
     Clean,
+    anchor_of,
     clean_outputs,
     default_phi,
-    input_image,
     measurements,
     norm,
 )
@@ -29,15 +29,16 @@ from stablerecon.noise import gaussian
 from stablerecon.operators.base import LinearOperator
 
 
-def _changes(recon, A, x, rs, space, base, chunk=10) -> tuple[list[float], list[float]]:
-    """Output change ||recon(A(x + r)) − base|| and PSNR against x, for each r."""
+def _changes(recon, A, at: Anchor, rs, space, base,
+             chunk=10) -> tuple[list[float], list[float]]:
+    """Output change ||recon(y₀ + A r) − base|| and PSNR against the anchor's truth, per r."""
     changes, psnrs = [], []
     with torch.no_grad():
         for i in range(0, len(rs), chunk):
             batch = torch.stack(rs[i:i + chunk])
-            out = recon(measurements(A, x, batch, space))
+            out = recon(measurements(A, at.y, batch, space))
             changes += [norm(v - base) for v in out]
-            psnrs += [quality_metrics.psnr(v, x) for v in out]
+            psnrs += [at.psnr(v) for v in out]
     return changes, psnrs
 
 
@@ -83,13 +84,14 @@ def noise(model: Any, A: LinearOperator, x: torch.Tensor, r: torch.Tensor | None
     """
     psi = as_reconstructor(model)
     phi_r = default_phi(A, phi, x)
-    x = input_image(A, x, psi)
+    at = anchor_of(A, x, psi)
+    x = at.x
     if worst_case is not None:
         r = worst_case.perturbations()[-1]
         space = worst_case.metrics["space"]
-    ref = clean_outputs(psi, phi_r, A, x, clean)
+    ref = clean_outputs(psi, phi_r, A, at, clean)
     y0, base, phi_base = ref.y, ref.psi, ref.phi
-    scale = norm(x) if space == "image" else norm(y0)
+    scale = at.size if space == "image" else norm(y0)
     if r is not None:
         radius = norm(r)
     elif r_rel is not None:
@@ -101,10 +103,10 @@ def noise(model: Any, A: LinearOperator, x: torch.Tensor, r: torch.Tensor | None
     dtype = y0.dtype if space == "measurement" else x.dtype
     gen = generator(seed, x.device)
     draws = [common.scaled(gaussian(shape, dtype, gen), radius) for _ in range(max(K))]
-    psi_changes, psi_psnrs = _changes(psi, A, x, draws, space, base)
-    psi_clean = quality_metrics.psnr(base, x)
+    psi_changes, psi_psnrs = _changes(psi, A, at, draws, space, base)
+    psi_clean = at.psnr(base)
     metrics: dict[str, Any] = {"model": psi.name, "space": space, "r_rel": radius / scale,
-                               "K": list(K), "psi": {}, "phi": {}}
+                               "K": list(K), "psi": {}, "phi": {}, **at.record()}
     base_norm = max(norm(base), 1e-300)
     for k in K:
         worst = max(range(k), key=lambda i: psi_changes[i])
@@ -114,17 +116,17 @@ def noise(model: Any, A: LinearOperator, x: torch.Tensor, r: torch.Tensor | None
     worst_all = max(range(max(K)), key=lambda i: psi_changes[i])
     result = AuditResult("noise", metrics, seed=seed)
     with torch.no_grad():
-        out = psi(measurements(A, x, draws[worst_all], space))
-    metrics["psi"]["worst_quality"] = common.quality(out, x)
+        out = psi(measurements(A, y0, draws[worst_all], space))
+    metrics["psi"]["worst_quality"] = at.score(out)
     rows, titles = [[x, out]], [["x", f"{psi.name}, worst of {max(K)} random: "
                                       f"{metrics['psi']['worst_quality']['psnr']:.1f} dB"]]
     if phi_r is not None:
         n_phi = min(phi_K, max(K))
         with common.warm_started(phi_r, ref):
-            phi_changes, phi_psnrs = _changes(phi_r, A, x, draws[:n_phi], space, phi_base,
+            phi_changes, phi_psnrs = _changes(phi_r, A, at, draws[:n_phi], space, phi_base,
                                               chunk=n_phi)
         phi_norm = max(norm(phi_base), 1e-300)
-        phi_clean = quality_metrics.psnr(phi_base, x)
+        phi_clean = at.psnr(phi_base)
         for k in K:
             if k <= n_phi:
                 metrics["phi"][str(k)] = {"worst_change_rel": max(phi_changes[:k]) / phi_norm,

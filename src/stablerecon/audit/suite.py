@@ -20,9 +20,9 @@ from stablerecon.audit.accuracy import accuracy
 from stablerecon.audit.common import (
     PARAMETERS,
     Clean,
+    anchor_of,
     clean_outputs,
     default_phi,
-    input_image,
 )
 from stablerecon.audit.curve import curve
 from stablerecon.audit.instability import instability
@@ -118,12 +118,20 @@ def run(model: Any, A: LinearOperator, x: torch.Tensor,
     results: dict[str, AuditResult] = {k: v for k, v in (done or {}).items() if k in chosen}
     if all(name in results for name in chosen):
         return {name: results[name] for name in chosen}
+    from stablerecon.data.scan import Scan
+
     psi = as_reconstructor(model)
     phi_r = default_phi(A, phi, x, **(phi_options or {}))
-    clean = clean_outputs(psi, phi_r, A, input_image(A, x, psi), clean)
+    clean = clean_outputs(psi, phi_r, A, anchor_of(A, x, psi), clean)
     common = {"seed": seed, "phi": phi_r}
     for name in (t for t in TESTS if t in chosen and t not in results):
         extra = options.get(name, {})
+        if isinstance(x, Scan) and name in ("more_samples", "accuracy", "kernel"):
+            out = _on_scan_image(name, psi, A, x, common, extra)
+            results[name] = out
+            if on_result is not None:
+                on_result(name, out)
+            continue
         if name == "instability":
             out = instability(psi, A, x, radii=radii, steps=steps, progress=progress,
                               clean=clean, **common, **extra)
@@ -143,3 +151,24 @@ def run(model: Any, A: LinearOperator, x: torch.Tensor,
         if on_result is not None:
             on_result(name, out)
     return {name: results[name] for name in chosen}
+
+
+def _on_scan_image(name: str, psi, A: LinearOperator, scan, common: dict[str, Any],
+                   extra: dict[str, Any]) -> AuditResult:
+    """The accuracy and kernel tests of a recorded scan: they plant details in an image, or
+    add kernel components to it, so they need one; they take the coil combination of the
+    fully sampled file (its measured y is not used) and say so."""
+    if name == "more_samples":
+        raise StableReconError("more_samples on a recorded scan is not available: it swaps "
+                               "single-coil Fourier operators into the model; run it on an "
+                               "image (a simulated operator), or leave it out of --tests.")
+    if scan.image is None:
+        raise StableReconError(f"the {name} test needs an image of the object, and this scan "
+                               "is undersampled in the file (no fully sampled coil "
+                               "combination); leave it out of --tests, or audit a fully "
+                               "sampled file with a retrospective mask.")
+    test = accuracy if name == "accuracy" else kernel
+    out = test(psi, A, scan.image, **common, **extra)
+    out.notes.append(f"{name} ran on the fully sampled coil combination of the scan "
+                     f"({scan.source}), not on the measured y.")
+    return out
