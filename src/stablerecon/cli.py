@@ -86,11 +86,26 @@ def audit_command(
                                             "available)."),
     resume: bool = typer.Option(False, help="Keep the tests an interrupted run with the same "
                                             "settings finished in --out; run the rest."),
+    kspace: Path | None = typer.Option(None, help="A fastMRI .h5 file: audit around its "
+                                                  "measured k-space (instead of --image)."),
+    slice_index: int | None = typer.Option(None, "--slice", help="--kspace: the slice "
+                                                                 "(default the middle one)."),
+    coils_from: str = typer.Option("espirit", help="--kspace: coil maps from espirit, lowres "
+                                                   "(the calibration region) or file "
+                                                   "(its sens_maps)."),
+    acceleration: float | None = typer.Option(None, help="--kspace: undersample a fully "
+                                                         "sampled file retrospectively "
+                                                         "(equispaced columns)."),
+    center_fraction: float = typer.Option(0.08, help="--kspace with --acceleration: the "
+                                                     "fully sampled centre."),
 ) -> None:
     """Audit a reconstructor beside the standard method Φ; PNG + JSON per test.
 
-    A TorchScript file or a python:module:fn model runs that code: audit only models whose
-    source you trust. Registry names and cards load weights only (no code)."""
+    With --kspace the model is a multi-coil reconstructor python:module:fn called as
+    fn(y, A): y the measured samples (coils, m), A the scan's MultiCoilFourier (A.mask,
+    A.sens, A.adjoint). A TorchScript file or a python:module:fn model runs that code: audit
+    only models whose source you trust. Registry names and cards load weights only (no
+    code)."""
     from stablerecon import audit
     from stablerecon.audit.suite import check_tests
     from stablerecon.data.specs import image as image_from_spec
@@ -104,9 +119,19 @@ def audit_command(
         sizes = _floats(radii, "--radii")
         ensure_writable(out)
         dev = resolve_device(device)
-        recon = audit.as_reconstructor(model).to(dev)
-        A = audit.model_operator(recon, operator).to(dev)
-        x = image_from_spec(image, A.in_shape)
+        if kspace is not None:
+            x = _scan(kspace, slice_index, coils_from, acceleration, center_fraction).to(dev)
+            A = x.A
+            if not model.startswith("python:"):
+                raise StableReconError(
+                    f"--kspace audits a multi-coil reconstructor, and {model!r} is not one "
+                    "(the registry's networks are single-coil); give python:module:fn with "
+                    "fn(y, A) -> image.")
+            recon = audit.as_reconstructor(model, physics=A)
+        else:
+            recon = audit.as_reconstructor(model).to(dev)
+            A = audit.model_operator(recon, operator).to(dev)
+            x = image_from_spec(image, A.in_shape)
         with locked(out, "audit"):
             results = run_to_folder(recon, A, x, chosen, out, resume=resume, radii=sizes,
                                     steps=steps, seed=seed, progress=True)
@@ -321,6 +346,18 @@ def sweep_command(
                   highlight=False)
     if result.failed:
         raise typer.Exit(code=1)
+
+
+def _scan(path: Path, slice_index: int | None, coils_from: str, acceleration: float | None,
+          center_fraction: float):
+    """The recorded slice of ``stablerecon audit --kspace``, retrospectively undersampled
+    with fastMRI's equispaced columns when ``acceleration`` is given."""
+    from stablerecon.data.scan import read_scan
+    from stablerecon.operators import sampling
+
+    mask = None if acceleration is None else (
+        lambda shape: sampling.equispaced_columns(shape, acceleration, center_fraction))
+    return read_scan(path, slice_index, mask=mask, coils_from=coils_from)
 
 
 def _floats(text: str, what: str) -> list[float]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -216,7 +216,8 @@ def _file_mask(f, k: np.ndarray, path: Path) -> np.ndarray:
 
 
 def read_scan(path: str | Path, slice_index: int | None = None, *,
-              mask: np.ndarray | None = None, coils_from: str = "espirit",
+              mask: np.ndarray | Callable[[tuple[int, int]], np.ndarray] | None = None,
+              coils_from: str = "espirit",
               sens: torch.Tensor | np.ndarray | None = None, dtype: torch.dtype =
               torch.complex64, **coil_options: Any) -> Scan:
     """Read one slice of a fastMRI HDF5 file (multi-coil or single-coil) as a :class:`Scan`.
@@ -227,9 +228,10 @@ def read_scan(path: str | Path, slice_index: int | None = None, *,
         The ``.h5`` file.
     slice_index : int, optional
         The slice (default: the middle one).
-    mask : bool array (H, W) or (W,), optional
+    mask : bool array (H, W) or (W,), or callable, optional
         Retrospective undersampling of a fully sampled file (e.g.
-        ``sampling.equispaced_columns``); default the file's own pattern.
+        ``sampling.equispaced_columns``), or a function of the k-space shape (H, W) that
+        draws it; default the file's own pattern.
     coils_from : str
         ``"espirit"`` (default), ``"lowres"`` (both from the calibration region of the
         measured data), or ``"file"`` (a ``sens_maps`` dataset of shape (slices, coils, H,
@@ -298,7 +300,7 @@ def read_scan(path: str | Path, slice_index: int | None = None, *,
     if mask is None:
         chosen = measured
     else:
-        chosen = np.asarray(mask, dtype=bool)
+        chosen = np.asarray(mask((h, w)) if callable(mask) else mask, dtype=bool)
         if chosen.shape == (w,):
             chosen = column_mask(chosen, h)
         if chosen.shape != (h, w):

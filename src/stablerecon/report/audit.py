@@ -68,11 +68,15 @@ def _settings_key(psi: Any, A: Any, x: torch.Tensor, tests: list[str],
                   settings: dict[str, Any]) -> str:
     """A hash of what decides the results: model (and its weights), operator, image, tests
     and settings."""
+    from stablerecon.data.scan import Scan
+
     module = getattr(psi, "module", None)
     weights = module.state_dict().items() if isinstance(module, torch.nn.Module) else []
+    scan = x.describe() if isinstance(x, Scan) else None  # a scan is its measured y and maps
+    data = [("y", x.y), ("sens", x.A.sens)] if isinstance(x, Scan) else [("", x)]
     return digest({"model": psi.name, "operator": type(A).__name__, "shape": list(A.in_shape),
-                   "tests": sorted(tests), "settings": repr(sorted(settings.items()))},
-                  [("", x), *weights])
+                   "tests": sorted(tests), "settings": repr(sorted(settings.items())),
+                   "scan": scan}, [*data, *weights])
 
 
 def _load(directory: Path, name: str) -> AuditResult:
