@@ -13,6 +13,7 @@ CASES = {
     "solve_with_certificate.py": (["--size", "32", "--tol", "1e-5"], "converged: True"),
     "reproduce_lasso_table.py": (["--deltas", "0.5", "--time-cap", "20"], "certified:"),
     "sweep_study.py": (["--images", "1", "--steps", "2"], "worst-case r costs Ψ"),
+    "multicoil_brain.py": (["--size", "64", "--center-fraction", "0.2"], "Φ (SR-LASSO, db4)"),
 }
 
 
@@ -20,11 +21,11 @@ def test_every_example_is_tested():
     assert sorted(p.name for p in EXAMPLES.glob("*.py")) == sorted(CASES)
 
 
-@pytest.mark.slow  # four fresh interpreters, ~35 s in all
+@pytest.mark.slow  # five fresh interpreters, ~55 s in all
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_example_runs(name, tmp_path):
     args, expected = CASES[name]
-    if name in ("audit_your_model.py", "sweep_study.py"):
+    if name in ("audit_your_model.py", "sweep_study.py", "multicoil_brain.py"):
         args = [*args, "--out", str(tmp_path / "out")]
     done = subprocess.run([sys.executable, str(EXAMPLES / name), *args], capture_output=True,
                           text=True, timeout=300)

@@ -270,6 +270,13 @@ class StandardMethod(torch.nn.Module):
     Not differentiable (the audits attack networks, and apply the same perturbation to Φ).
     Solver warnings are silenced here: the result carries the status instead.
 
+    An operator with a coil ``support`` (:class:`~stablerecon.operators.MultiCoilFourier`
+    with estimated maps, zero where no coil sees the object) cannot see the pixels outside
+    it, so the ℓ¹ minimiser may spread wavelet energy there at no cost in the data term;
+    Φ returns the solution set to zero outside the support, the SENSE model's object (on a
+    simulated brain slice with ESPIRiT maps: 29.4 dB instead of 23.6 at 128²). The data
+    term is unchanged by this (A = A P_support); ``last_result`` certifies the solve.
+
     Parameters
     ----------
     operator : LinearOperator
@@ -319,6 +326,9 @@ class StandardMethod(torch.nn.Module):
                                primal_weight=self.start.primal_weight)
             self.last_result = sr_lasso(A, y, lam=self.lam, W=self.W, tol=self.tol,
                                         max_iter=self.max_iter, **options)
+        support = getattr(self.operator, "support", None)
+        if isinstance(support, torch.Tensor) and not bool(support.all()):
+            return self.last_result.x * support.to(self.last_result.x.device)
         return self.last_result.x
 
     def extra_repr(self) -> str:
