@@ -249,7 +249,8 @@ def check(
 
 @app.command("train")
 def train_command(
-    net: str = typer.Argument(..., help="cascade | varnet | dagan | fbpconvnet | dncnn"),
+    net: str = typer.Argument(..., help="cascade | varnet | dagan | fbpconvnet | dncnn | "
+                                        "e2e-varnet (multi-coil: with --coils)"),
     size: int = typer.Option(128, min=16, max=4096, help="Image size (pixels per side)."),
     epochs: int = typer.Option(10, help="Epochs."),
     steps: int = typer.Option(50, help="Optimiser steps per epoch."),
@@ -263,6 +264,11 @@ def train_command(
     rate: float = typer.Option(0.25, help="MRI sampling rate."),
     pattern: str = typer.Option("variable_density", help="MRI sampling pattern."),
     angles: int = typer.Option(50, help="CT: number of angles."),
+    coils: int = typer.Option(0, help="MRI: simulated birdcage coils (0: single-coil)."),
+    center_fraction: float = typer.Option(0.08, help="MRI column patterns (equispaced, "
+                                                     "random_columns): the sampled centre."),
+    phase: bool = typer.Option(False, "--phase", help="Give each image a random smooth "
+                                                      "phase (real MR images have one)."),
     texture: float = typer.Option(0.0, help="Share of phantom ellipses filled with fine "
                                             "stripes (training and validation)."),
     data: str | None = typer.Option(None, help="'brain' (slices of the MNI152 template, "
@@ -290,6 +296,7 @@ def train_command(
     cfg = TrainConfig(net=net, size=size, epochs=epochs, steps=steps, batch=batch, lr=lr,
                       lr_schedule=lr_schedule,
                       seed=seed, noise=noise, rate=rate, pattern=pattern, angles=angles,
+                      coils=coils, center_fraction=center_fraction, phase=phase,
                       texture=texture,
                       data_dir=None if data in (None, "brain", "phantoms") else data,
                       dataset="brain" if data == "brain" else "phantoms",

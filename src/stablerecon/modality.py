@@ -5,7 +5,8 @@ the operator in, and the measurement noise it is trained and solved with.
 ========  ====================================  ============  ========  ==================
 name      operator (from a spec)                W             λ preset  noise level means
 ========  ====================================  ============  ========  ==================
-mri       subsampled unitary 2-D DFT (a mask)   db4 wavelets  1e-3      ||e|| / ||Ax||
+mri       subsampled unitary 2-D DFT (a mask),  db4 wavelets  1e-3      ||e|| / ||Ax||
+          single- or multi-coil (coil maps)
 ct        parallel-beam Radon transform         gradient      3e-3      ||e|| / ||Ax||
 denoise   identity                              gradient      1e-2      σ per pixel (0.1)
 ========  ====================================  ============  ========  ==================
@@ -56,7 +57,8 @@ class Modality:
 
     def spec(self, shape: Sequence[int], *, pattern: str = "variable_density",
              rate: float = 0.25, mask_seed: int = 0, angles: int = 60,
-             detectors: int | None = None) -> dict[str, Any]:
+             detectors: int | None = None, coils: int = 0,
+             center_fraction: float = 0.08) -> dict[str, Any]:
         """The operator spec for ``shape``.
 
         Parameters
@@ -65,6 +67,11 @@ class Modality:
             Image size.
         pattern, rate, mask_seed : str, float, int
             MRI: sampling pattern, rate in (0, 1] and the mask's seed.
+        coils : int
+            MRI: 0 for single-coil, else that many simulated birdcage coils
+            (:class:`~stablerecon.operators.MultiCoilFourier`).
+        center_fraction : float
+            MRI column patterns: the fully sampled centre.
         angles, detectors : int, int or None
             CT: number of angles in [0, π) and of detectors (default: the image's side).
 
@@ -75,8 +82,15 @@ class Modality:
         """
         shape = [int(s) for s in shape]
         if self.name == "mri":
-            return {"modality": "mri", "shape": shape,
-                    "mask": {"pattern": pattern, "rate": rate, "seed": mask_seed}}
+            from stablerecon.operators.sampling import COLUMN_PATTERNS
+
+            mask = {"pattern": pattern, "rate": rate, "seed": mask_seed}
+            if pattern in COLUMN_PATTERNS:
+                mask["center_fraction"] = center_fraction
+            spec = {"modality": "mri", "shape": shape, "mask": mask}
+            if coils:
+                spec["coils"] = {"model": "birdcage", "count": int(coils)}
+            return spec
         if self.name == "ct":
             return {"modality": "ct", "shape": shape, "angles": angles, "detectors": detectors}
         return {"modality": "denoise", "shape": shape}
@@ -102,8 +116,18 @@ class Modality:
         shape = tuple(spec["shape"])
         if self.name == "mri":
             m = spec["mask"]
-            return SubsampledFourier(shape, make_mask(m["pattern"], shape, m["rate"],
-                                                      m.get("seed", 0)))
+            mask = make_mask(m["pattern"], shape, m["rate"], m.get("seed", 0),
+                             center_fraction=m.get("center_fraction", 0.08))
+            if "coils" not in spec:
+                return SubsampledFourier(shape, mask)
+            from stablerecon.data.coils import birdcage
+            from stablerecon.operators.multicoil import MultiCoilFourier
+
+            c = spec["coils"]
+            if c.get("model") != "birdcage":
+                raise StableReconError(f"unknown coil model {c.get('model')!r} in the spec; "
+                                       "the simulated coils are 'birdcage'.")
+            return MultiCoilFourier(shape, mask, birdcage(shape, int(c["count"])))
         if self.name == "ct":
             return Radon(shape, spec["angles"], spec.get("detectors"))
         return Identity(shape)

@@ -142,3 +142,32 @@ def test_a_killed_training_run_resumes_to_the_same_weights(tmp_path):
     whole = torch.load(tmp_path / "whole" / "denoise-dncnn.pt", weights_only=True)
     assert resumed.keys() == whole.keys()
     assert all(torch.equal(resumed[k], whole[k]) for k in whole)
+
+
+def test_multicoil_training_writes_a_card_that_rebuilds_its_coils(tmp_path):
+    cfg = TrainConfig(net="e2e-varnet", size=32, epochs=1, steps=2, batch=2, validation=2,
+                      coils=4, pattern="equispaced", center_fraction=0.25, phase=True,
+                      noise=0.01, architecture={"cascades": 2, "width": 4, "depth": 1,
+                                                "sens_width": 4, "sens_depth": 1})
+    card = train(cfg, tmp_path)
+    assert card["operator"]["coils"] == {"model": "birdcage", "count": 4}
+    assert card["operator"]["mask"]["center_fraction"] == 0.25
+    assert "4 birdcage coils" in card["description"] and "smooth phase" in card["description"]
+    model = sr.nets.load(str(tmp_path / f"{card['name']}.json"))
+    A = sr.nets.operator_for(str(tmp_path / f"{card['name']}.json"))
+    assert isinstance(A, sr.operators.MultiCoilFourier) and A.coils == 4
+    # the training images carry a phase: complex, magnitude as drawn
+    x = sr.train.trainer.training_batch(cfg, 0, 0, [])
+    assert x.is_complex() and float(x.imag.abs().max()) > 0.01
+    plain = sr.train.trainer.training_batch(TrainConfig(**{**cfg.__dict__, "phase": False}),
+                                            0, 0, [])
+    torch.testing.assert_close(x.abs(), plain)
+    assert model(A(x)).shape == (2, 32, 32)
+
+
+@pytest.mark.parametrize("kwargs, phrase", [
+    ({"net": "e2e-varnet"}, "--coils 8"), ({"net": "cascade", "coils": 4}, "single-coil"),
+])
+def test_coils_and_networks_must_match(kwargs, phrase, tmp_path):
+    with pytest.raises(StableReconError, match=phrase):
+        train(TrainConfig(**kwargs), tmp_path)

@@ -33,6 +33,7 @@ NETWORKS = {
     "fbpconvnet": "stablerecon.nets.unet:FBPConvNet",
     "dncnn": "stablerecon.nets.dncnn:DnCNN",
     "lista": "stablerecon.nets.lista:LISTA",
+    "e2e-varnet": "stablerecon.nets.e2e_varnet:E2EVarNet",
 }
 
 

@@ -34,8 +34,8 @@ def compare_with_standard(model: torch.nn.Module, card: dict[str, Any],
     max_iter, tol : int, float
         Φ's iteration cap and certified tolerance.
     real : bool, optional
-        Constrain Φ's reconstruction to be real (default: for MRI, as every training
-        image is).
+        Constrain Φ's reconstruction to be real (default: for MRI trained without
+        ``phase``, whose images are all real).
 
     Returns
     -------
@@ -44,7 +44,7 @@ def compare_with_standard(model: torch.nn.Module, card: dict[str, Any],
     """
     cfg = TrainConfig(**{k: v for k, v in card["config"].items()})
     if real is None:
-        real = cfg.modality == "mri"
+        real = cfg.modality == "mri" and not cfg.phase
     A = build_operator(card["operator"])
     x, y = validation_set(cfg, A)
     by_lambda = {}

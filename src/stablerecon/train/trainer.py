@@ -39,7 +39,11 @@ NETWORKS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "dagan": ("dagan", "mri", {"width": 16, "depth": 3}),
     "fbpconvnet": ("fbpconvnet", "ct", {"width": 16, "depth": 3}),
     "dncnn": ("dncnn", "denoise", {"depth": 8, "width": 32}),
+    "e2e-varnet": ("e2e-varnet", "mri", {"cascades": 6, "width": 12, "depth": 2,
+                                         "sens_width": 8, "sens_depth": 2}),
 }
+#: networks that reconstruct multi-coil data (they need ``coils`` ≥ 1)
+MULTICOIL = ("e2e-varnet",)
 VALIDATION_SEED = 1_000_003  # held-out phantoms: never drawn in training (other seeds)
 #: where the training images come from: generated phantoms, or slices of the MNI152 brain
 DATASETS = ("phantoms", "brain")
@@ -69,6 +73,13 @@ class TrainConfig:
         MRI: sampling rate and pattern.
     angles : int
         CT: number of angles.
+    coils : int
+        MRI: 0 for single-coil, else the number of simulated birdcage coils.
+    center_fraction : float
+        MRI column patterns (``equispaced``, ``random_columns``): the fully sampled centre.
+    phase : bool
+        Give every image a random smooth phase (real MR images have one; a network trained
+        on real-valued images only would learn to expect none).
     texture : float
         Probability of striped ellipses in the phantoms.
     data_dir : str or None
@@ -98,6 +109,9 @@ class TrainConfig:
     rate: float = 0.25
     pattern: str = "variable_density"
     angles: int = 50
+    coils: int = 0
+    center_fraction: float = 0.08
+    phase: bool = False
     texture: float = 0.0
     data_dir: str | None = None
     dataset: str = "phantoms"
@@ -120,6 +134,14 @@ class TrainConfig:
         validate.number("size", self.size, low=16, low_closed=True, integer=True,
                         hint="the U-Nets downsample 3 times")
         validate.number("rate", self.rate, low=0, high=1)
+        validate.number("coils", self.coils, low=0, low_closed=True, integer=True)
+        validate.number("center_fraction", self.center_fraction, low=0, high=1)
+        if self.net in MULTICOIL and self.coils < 1:
+            raise StableReconError(f"{self.net} reconstructs multi-coil data: give the number "
+                                   "of coils (--coils 8).")
+        if self.coils and self.net not in MULTICOIL:
+            raise StableReconError(f"{self.net} is a single-coil network; multi-coil data "
+                                   f"(--coils) trains {', '.join(MULTICOIL)}.")
         validate.number("texture", self.texture, low=0, high=1, low_closed=True,
                         hint="a probability")
         validate.choice("lr_schedule", self.lr_schedule, ("constant", "cosine"))
@@ -158,7 +180,9 @@ class TrainConfig:
             The JSON-ready spec.
         """
         return modality(self.modality).spec((self.size, self.size), pattern=self.pattern,
-                                            rate=self.rate, angles=self.angles)
+                                            rate=self.rate, angles=self.angles,
+                                            coils=self.coils,
+                                            center_fraction=self.center_fraction)
 
     def card(self) -> dict[str, Any]:
         """The card's model description: name, network, operator spec, architecture.
@@ -199,7 +223,7 @@ def training_batch(cfg: TrainConfig, epoch: int, step: int,
     slices of the MNI152 brain (:func:`stablerecon.data.brain.brain_batch`)."""
     seed = (cfg.seed * 1_000_003 + epoch) * 10_007 + step
     if cfg.dataset == "brain":
-        return brain_batch(cfg.size, cfg.batch, seed)
+        return with_phase(cfg, brain_batch(cfg.size, cfg.batch, seed), seed)
     x = random_ellipses(cfg.size, count=cfg.batch, seed=seed, texture=cfg.texture)
     rng = np.random.default_rng(seed)
     for i in range(cfg.batch):
@@ -209,7 +233,19 @@ def training_batch(cfg: TrainConfig, epoch: int, step: int,
             if rng.random() < 0.5:
                 img = img.flip(1)
             x[i] = img * float(rng.uniform(0.7, 1.0))
-    return x
+    return with_phase(cfg, x, seed)
+
+
+def with_phase(cfg: TrainConfig, x: torch.Tensor, seed: int) -> torch.Tensor:
+    """x, or with ``cfg.phase`` each image times its own random smooth phase
+    (:func:`stablerecon.data.coils.smooth_phase`, seeds ``seed·97 + i``)."""
+    if not cfg.phase:
+        return x
+    from stablerecon.data.coils import smooth_phase
+
+    phases = torch.stack([smooth_phase(tuple(x.shape[-2:]), seed=seed * 97 + i)
+                          for i in range(len(x))])
+    return x.to(torch.complex64) * phases.to(x.device)
 
 
 def measure(cfg: TrainConfig, A, x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
@@ -231,7 +267,7 @@ def validation_set(cfg: TrainConfig, A) -> tuple[torch.Tensor, torch.Tensor]:
     else:
         x = random_ellipses(cfg.size, count=cfg.validation, seed=VALIDATION_SEED + cfg.seed,
                             texture=cfg.texture)
-    x = x.to(module_device(A) or "cpu")
+    x = with_phase(cfg, x, VALIDATION_SEED).to(module_device(A) or "cpu")
     y = measure(cfg, A, x, generator(VALIDATION_SEED))
     return x, y
 
@@ -281,6 +317,9 @@ def _device_name(device: torch.device) -> str:
 # -- losses -----------------------------------------------------------------------------
 
 def _loss(out: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Mean squared error; a magnitude output (E2E-VarNet's RSS) against |x|."""
+    if x.is_complex() and not out.is_complex():
+        x = x.abs()
     return (out - x).abs().pow(2).mean()
 
 
@@ -441,8 +480,11 @@ def _train(cfg: TrainConfig, out: Path, resume: bool, console, command: str | No
     save_torch(out / weights, model_state(model))
     data = _data_record(cfg)
     card.update({
-        "description": f"{cfg.net} for {cfg.modality}, {cfg.size}x{cfg.size}, trained on "
-                       f"{_DESCRIBE[cfg.dataset]} by stablerecon train.",
+        "description": f"{cfg.net} for {cfg.modality}"
+                       f"{f' ({cfg.coils} birdcage coils)' if cfg.coils else ''}, "
+                       f"{cfg.size}x{cfg.size}, trained on {_DESCRIBE[cfg.dataset]}"
+                       f"{' with random smooth phase' if cfg.phase else ''} by stablerecon "
+                       "train.",
         "weights": weights,
         "train_command": command or f"stablerecon.train.train({cfg!r}, out=...) (Python)",
         "config": asdict(cfg),
