@@ -122,12 +122,8 @@ def audit_command(
         if kspace is not None:
             x = _scan(kspace, slice_index, coils_from, acceleration, center_fraction).to(dev)
             A = x.A
-            if not model.startswith("python:"):
-                raise StableReconError(
-                    f"--kspace audits a multi-coil reconstructor, and {model!r} is not one "
-                    "(the registry's networks are single-coil); give python:module:fn with "
-                    "fn(y, A) -> image.")
-            recon = audit.as_reconstructor(model, physics=A)
+            recon = (audit.as_reconstructor(model, physics=A) if model.startswith("python:")
+                     else _on_scan(audit.as_reconstructor(model).to(dev), x))
         else:
             recon = audit.as_reconstructor(model).to(dev)
             A = audit.model_operator(recon, operator).to(dev)
@@ -353,6 +349,27 @@ def sweep_command(
                   highlight=False)
     if result.failed:
         raise typer.Exit(code=1)
+
+
+def _on_scan(recon, scan):
+    """A multi-coil network set to the scan's sampling: it keeps its weights and takes the
+    scan's operator (E2E-VarNet uses only the mask, and estimates its own maps)."""
+    from stablerecon.operators import MultiCoilFourier
+
+    module = getattr(recon, "module", None)
+    own = getattr(module, "A", None)
+    if not isinstance(own, MultiCoilFourier):
+        raise StableReconError(
+            f"--kspace audits a multi-coil reconstructor, and {recon.name!r} is single-coil; "
+            "give a multi-coil network (e.g. mri-e2e-varnet) or python:module:fn with "
+            "fn(y, A) -> image.")
+    if own.in_shape != scan.A.in_shape or own.coils != scan.A.coils:
+        raise StableReconError(
+            f"{recon.name} reconstructs {own.coils} coils of {own.in_shape}, the scan has "
+            f"{scan.A.coils} coils of {scan.A.in_shape}; audit a scan of its size and coil "
+            "count (or retrain with --size/--coils).")
+    module.A = scan.A
+    return recon
 
 
 def _scan(path: Path, slice_index: int | None, coils_from: str, acceleration: float | None,

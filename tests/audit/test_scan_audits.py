@@ -100,6 +100,7 @@ def test_a_scan_is_audited_with_its_own_operator(files):
         sr.audit.instability(_zero_filled(scan), other.A, scan, phi=None)
 
 
+@pytest.mark.slow  # Φ solves on every perturbation, ~15 s
 def test_cli_audits_a_kspace_file(files, tmp_path, monkeypatch):
     (tmp_path / "mc_models.py").write_text("def zero_filled(y, A):\n    return A.adjoint(y)\n")
     monkeypatch.syspath_prepend(str(tmp_path))
@@ -114,4 +115,30 @@ def test_cli_audits_a_kspace_file(files, tmp_path, monkeypatch):
     assert "reconstruction_rss" in text and '"slice": 1' in text
     bad = CliRunner().invoke(app, ["audit", "mri-cascade", "--kspace", str(files["full"]),
                                    "--out", str(tmp_path / "o2")])
-    assert bad.exit_code != 0 and "multi-coil reconstructor" in bad.output
+    assert bad.exit_code != 0 and "is single-coil" in bad.output
+
+
+@pytest.mark.slow  # a training run, then instability and noise with Φ, ~35 s
+def test_cli_audits_a_trained_multicoil_network_on_a_file(files, tmp_path):
+    from stablerecon.train import TrainConfig, train
+
+    cfg = TrainConfig(net="e2e-varnet", size=32, epochs=1, steps=1, batch=2, validation=2,
+                      coils=4, pattern="equispaced", center_fraction=0.25, phase=True,
+                      architecture={"cascades": 1, "width": 4, "depth": 1, "sens_width": 4,
+                                    "sens_depth": 1})
+    card = train(cfg, tmp_path / "net")
+    card_path = str(tmp_path / "net" / f"{card['name']}.json")
+    x = sr.data.brain_slices(32, "test")[:1].to(torch.complex64)
+    S = normalise_maps(coils.birdcage((32, 32), 4))[0]
+    path = save_fastmri(tmp_path / "square.h5", x, S, maps=True)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, [
+        "audit", card_path, "--kspace", str(path), "--coils-from", "file", "--acceleration", "4",
+        "--center-fraction", "0.25", "--tests", "instability,noise", "--radii", "0.02",
+        "--steps", "3", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    saved = json.loads((out / "noise.json").read_text())
+    assert "ratio_worst_case_to_worst_random" in json.dumps(saved)
+    wrong = CliRunner().invoke(app, ["audit", card_path, "--kspace", str(files["full"]),
+                                     "--coils-from", "file", "--out", str(tmp_path / "o")])
+    assert wrong.exit_code != 0 and "audit a scan of its size" in wrong.output
