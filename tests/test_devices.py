@@ -45,7 +45,10 @@ def _operators(n: int = 32) -> dict[str, sr.operators.LinearOperator]:
             "matrix": sr.operators.gaussian(10, 20, seed=0),
             "identity": sr.operators.Identity(shape),
             "composed": sr.operators.Wavelet(shape, "haar", levels=1)
-            @ sr.operators.Gradient(shape).H}
+            @ sr.operators.Gradient(shape).H,
+            "multicoil": sr.operators.MultiCoilFourier(
+                shape, sr.operators.sampling.equispaced_columns(shape, 4, 0.25),
+                sr.data.coils.birdcage(shape, 4))}
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -264,3 +267,27 @@ def test_cli_device_option_refuses_a_missing_gpu(monkeypatch, tmp_path):
     result = CliRunner().invoke(app, ["audit", "mri-cascade", "--device", "cuda",
                                       "--tests", "kernel", "--out", str(tmp_path)])
     assert result.exit_code == 2 and "no CUDA GPU" in result.output
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_multicoil_maps_network_and_scan_audits_follow_device(device, tmp_path):
+    from stablerecon.data.scan import read_scan, save_fastmri
+    from stablerecon.nets.e2e_varnet import E2EVarNet
+
+    A = _operators()["multicoil"]
+    x = sr.data.brain_slices(32, "test")[:1].to(torch.complex64)
+    path = save_fastmri(tmp_path / "scan.h5", x, A.sens, maps=True)
+    scan = read_scan(path, 0, coils_from="file", mask=A.mask.numpy()).to(device)
+    net = E2EVarNet(A, cascades=1, width=4, depth=1, sens_width=4, sens_depth=1).to(device)
+    with torch.no_grad():
+        net.gamma.fill_(0.5)
+    k = sr.data.coils.centred_kspace(scan.A, scan.y)
+    with strict():
+        maps = sr.data.coils.espirit(k, mask=A.mask, kernel=4)
+        out = net(scan.y)
+        psi = sr.audit.as_reconstructor(lambda y: scan.A.adjoint(y), name="zero-filled")
+        inst = sr.audit.instability(psi, scan.A, scan, radii=[0.02], steps=2, phi=None)
+        noise = sr.audit.noise(psi, scan.A, scan, worst_case=inst, K=(1, 3), phi=None)
+    assert maps.device.type == device and out.device.type == device
+    assert inst.images["r1"].device.type == device
+    assert noise.images["worst_random"].device.type == device
