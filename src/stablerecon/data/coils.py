@@ -18,10 +18,24 @@ import numpy as np
 import torch
 
 from stablerecon import validate
+from stablerecon.docstrings import fill
 from stablerecon.errors import StableReconError
 
 __all__ = ["birdcage", "calibration_region", "centred_kspace", "espirit", "lowres",
            "smooth_phase"]
+
+#: the estimators' shared parameters (:func:`stablerecon.docstrings.fill`)
+_ESTIMATOR = {
+    "kspace": """
+    kspace : torch.Tensor
+        Centred multi-coil k-space ``(C, H, W)``.""",
+    "region": """
+    region : (rows, cols), optional
+        The calibration region (default: :func:`calibration_region` of ``mask``).""",
+    "mask": """
+    mask : bool array (H, W), optional
+        Sampling pattern, to find the region.""",
+}
 
 
 def _grid(shape: Sequence[int], dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
@@ -216,6 +230,7 @@ def _support_masked(images: torch.Tensor, threshold: float) -> torch.Tensor:
                        torch.zeros_like(images))
 
 
+@fill(_ESTIMATOR)
 def lowres(kspace: torch.Tensor, region: tuple[int, int] | None = None,
            mask: np.ndarray | torch.Tensor | None = None, threshold: float = 0.05
            ) -> torch.Tensor:
@@ -226,12 +241,9 @@ def lowres(kspace: torch.Tensor, region: tuple[int, int] | None = None,
 
     Parameters
     ----------
-    kspace : torch.Tensor
-        Centred multi-coil k-space ``(C, H, W)``.
-    region : (rows, cols), optional
-        The calibration region (default: :func:`calibration_region` of ``mask``).
-    mask : bool array (H, W), optional
-        Sampling pattern, to find the region.
+    {{kspace}}
+    {{region}}
+    {{mask}}
     threshold : float
         Relative support threshold.
 
@@ -268,6 +280,7 @@ def _region(region, mask) -> tuple[int, int]:
     return region
 
 
+@fill(_ESTIMATOR)
 def espirit(kspace: torch.Tensor, region: tuple[int, int] | None = None,
             mask: np.ndarray | torch.Tensor | None = None, kernel: int = 6,
             threshold: float = 0.02, crop: float = 0.9, chunk: int = 16) -> torch.Tensor:
@@ -292,12 +305,9 @@ def espirit(kspace: torch.Tensor, region: tuple[int, int] | None = None,
 
     Parameters
     ----------
-    kspace : torch.Tensor
-        Centred multi-coil k-space ``(C, H, W)``.
-    region : (rows, cols), optional
-        The calibration region (default: :func:`calibration_region` of ``mask``).
-    mask : bool array (H, W), optional
-        Sampling pattern, to find the region.
+    {{kspace}}
+    {{region}}
+    {{mask}}
     kernel : int
         Side of the k-space kernels (BART's default 6), at most the region's sides.
     threshold : float

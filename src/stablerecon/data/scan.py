@@ -151,7 +151,13 @@ class Scan:
         return tuple(self.A.in_shape)
 
     def zero_filled(self) -> torch.Tensor:
-        """The zero-filled coil combination A^* y (complex, the whole matrix)."""
+        """The zero-filled coil combination A^* y.
+
+        Returns
+        -------
+        torch.Tensor
+            Complex, the whole matrix ``shape``.
+        """
         return self.A.adjoint(self.y)
 
     def to(self, device: torch.device | str) -> Scan:
@@ -173,7 +179,14 @@ class Scan:
                     self.source, self.slice_index, self.coils_from, list(self.notes))
 
     def describe(self) -> dict[str, Any]:
-        """The JSON-ready record of the scan written into every result."""
+        """The JSON-ready record of the scan written into every result.
+
+        Returns
+        -------
+        dict
+            Source, slice, shape, coils, rate, crop, reference, coil maps' origin, scale
+            and whether the file was fully sampled.
+        """
         return {"source": self.source, "slice": self.slice_index, "shape": list(self.shape),
                 "coils": self.A.coils, "rate": self.A.rate, "crop": list(self.crop),
                 "reference": self.reference_kind, "coils_from": self.coils_from,

@@ -86,7 +86,18 @@ class E2EVarNet(OperatorNet):
         return torch.fft.ifftshift(keep, dim=(-2, -1))
 
     def maps(self, y: torch.Tensor) -> torch.Tensor:
-        """Ŝ ``(B, C, H, W)`` from the calibration region of y ``(B, C, m)``."""
+        r"""The network's coil maps, from the calibration region of the samples.
+
+        Parameters
+        ----------
+        y : torch.Tensor
+            Samples ``(B, C, m)``.
+
+        Returns
+        -------
+        torch.Tensor
+            Ŝ ``(B, C, H, W)``, :math:`\sum_c |Ŝ_c|^2 = 1`.
+        """
         k = self.A.kspace(y) * self._centre()
         images = torch.fft.ifft2(k, norm="ortho")
         b, c, h, w = images.shape
