@@ -14,11 +14,56 @@ from typing import Any
 
 from stablerecon.audit.result import AuditResult
 
-__all__ = ["contrast", "describe"]
+__all__ = ["COMPARABLE", "compare", "contrast", "describe"]
+
+#: two positive numbers are called comparable when the larger is at most this much (relative)
+#: above the smaller: 0.2 means within 20 %
+COMPARABLE = 0.2
+
+
+def compare(a: float, b: float, subject_a: str = "Ψ", subject_b: str = "Φ") -> tuple[str, float]:
+    """Which of two positive quantities is larger, in words that follow a stated threshold.
+
+    Returns ``("comparable", ratio)`` when max(a, b) / min(a, b) ≤ 1 + :data:`COMPARABLE`,
+    else ``(subject, ratio)`` naming the larger one, with ratio = max / min (∞ when the
+    smaller is 0, NaN when either is NaN: then the word is ``"unknown"``).
+    """
+    if math.isnan(a) or math.isnan(b):
+        return "unknown", math.nan
+    high, low = max(a, b), min(a, b)
+    ratio = high / low if low > 0 else math.inf
+    if ratio <= 1 + COMPARABLE:
+        return "comparable", ratio
+    return (subject_a if a > b else subject_b), ratio
 
 
 def _more_or_less(a: float, b: float) -> str:
-    return "more" if a > b else "less" if a < b else "as much"
+    word, _ = compare(a, b)
+    return "about as much as" if word == "comparable" else "more than" if a > b else "less than"
+
+
+def _losses(lost_psi: float, lost_phi: float) -> str:
+    """The end of the worst-case sentence: who loses more PSNR, by the stated threshold."""
+    word, ratio = compare(lost_psi, lost_phi)
+    if word == "comparable":
+        return f": comparable losses (within {100 * COMPARABLE:.0f} %)."
+    if word == "unknown":
+        return "."
+    other = "Φ" if word == "Ψ" else "Ψ"
+    times = "" if math.isinf(ratio) else f" {ratio:.1f}×"
+    return f", so {'' if word == 'Ψ' else 'here '}{word} loses{times} more than {other}."
+
+
+def _exploited(ratio_psi: float, ratio_phi: float) -> str:
+    """The worst-case/worst-random ratios of Ψ and Φ compared, with the threshold stated."""
+    word, ratio = compare(ratio_psi, ratio_phi)
+    if word == "comparable":
+        return (f"Ψ and Φ are exploited comparably by it (their ratios are within "
+                f"{100 * COMPARABLE:.0f} % of each other).")
+    if word == "unknown":
+        return "Φ's ratio was not measured, so the two cannot be compared."
+    return (f"Relative to random noise, the tuned r exploits {word} {ratio:.1f}× more than "
+            f"{'Φ' if word == 'Ψ' else 'Ψ'}.")
 
 
 def _instability(m: dict[str, Any]) -> list[str]:
@@ -45,10 +90,8 @@ def _noise(m: dict[str, Any]) -> list[str]:
         if phi_ratio is not None:
             text += (f" Φ under the same worst case changes by "
                      f"{m['phi_change_rel_under_worst_case']:.4f}, {phi_ratio:.1f}× its worst "
-                     f"change under {m['phi'].get('evaluated', 0)} random draws: "
-                     + ("for Φ the r tuned against Ψ is little worse than noise."
-                        if phi_ratio < ratio / 2 else
-                        "Φ is hurt by it about as much, relative to noise, as Ψ."))
+                     f"change under {m['phi'].get('evaluated', 0)} random draws. "
+                     + _exploited(ratio, phi_ratio))
         out.append(text)
     return out
 
@@ -145,19 +188,14 @@ def contrast(instability: AuditResult, noise: AuditResult, psi_db: float,
         f"Accuracy: Ψ reconstructs this image at {psi_db:.1f} dB and Φ at {phi_db:.1f} dB, so "
         f"Ψ is {abs(psi_db - phi_db):.1f} dB {'more' if psi_db > phi_db else 'less'} accurate "
         "than the standard method.",
-        f"Worst case: {size}, costs Ψ {lost_psi:.1f} dB; the same r costs Φ {lost_phi:.1f} dB, "
-        f"so Ψ loses {lost_psi / max(lost_phi, 1e-3):.1f}× "
-        f"{_more_or_less(lost_psi, lost_phi)} than Φ." if lost_psi >= lost_phi else
-        f"Worst case: {size}, costs Ψ {lost_psi:.1f} dB and Φ {lost_phi:.1f} dB: here Φ "
-        "loses more.",
+        f"Worst case: {size}, costs Ψ {lost_psi:.1f} dB; the same r costs Φ {lost_phi:.1f} dB"
+        + _losses(lost_psi, lost_phi),
         f"Output movement: Ψ's output moves {amp_psi:.1f}× the relative size of r and Φ's "
-        f"{amp_phi:.1f}×; Φ moves {_more_or_less(amp_phi, amp_psi)} than Ψ in norm"
+        f"{amp_phi:.1f}×; Φ moves {_more_or_less(amp_phi, amp_psi)} Ψ in norm"
         + (", but its changes stay within its own larger error, which is why it loses fewer "
            "dB." if amp_phi >= amp_psi and lost_phi < lost_psi else "."),
         f"Is the worst case special? For Ψ it changes the output {ratio_psi:.1f}× more than "
         f"the worst of {draws} random perturbations of the same size; for Φ the same r is "
-        f"{ratio_phi:.1f}× its worst random change. "
-        + ("The tuned r exploits Ψ far more than Φ." if ratio_psi > 2 * ratio_phi else
-           "Ψ and Φ are exploited comparably by it."),
+        f"{ratio_phi:.1f}× its worst random change. " + _exploited(ratio_psi, ratio_phi),
     ]
     return {"numbers": numbers, "sentences": sentences}
