@@ -29,6 +29,16 @@ def test_demo_writes_report_and_metrics(tmp_path):
     assert numbers["psnr_lost_phi"] == row["phi"]["psnr_drop"]
     assert "What the numbers show" in report and f"{numbers['psnr_lost_psi']:.1f} dB" in report
     assert (tmp_path / "reconstructions.png").stat().st_size > 1000
+    multi = metrics["multicoil"]
+    assert multi["coils"] == 8 and abs(multi["rate"] - 0.25) < 0.02
+    mrec = multi["reconstructions"]
+    zero_filled = mrec["RSS of A* y (zero-filled)"]["psnr_db"]
+    assert mrec["Ψ: E2E-VarNet (shipped)"]["psnr_db"] > zero_filled + 3
+    assert mrec["Φ: SR-LASSO (certified)"]["psnr_db"] > zero_filled + 3
+    lost = multi["instability"]["perturbations"][-1]
+    assert multi["contrast"]["numbers"]["psnr_lost_psi"] == lost["psi"]["psnr_drop"]
+    assert "Multi-coil MRI" in report and f"{lost['phi']['psnr_drop']:.1f} dB" in report
+    assert (tmp_path / "multicoil" / "reconstructions.png").stat().st_size > 1000
 
 
 def test_check_and_images():

@@ -52,13 +52,15 @@ def demo(
                                             "(Shepp–Logan)."),
     device: str = typer.Option("auto", help="cpu, cuda, cuda:N or auto (CUDA when "
                                             "available)."),
+    multicoil: bool = typer.Option(True, help="Add the multi-coil part (the shipped "
+                                              "E2E-VarNet beside Φ, 8 coils)."),
 ) -> None:
     """The main job: Φ, the shipped cascade and FIRENET on one MRI problem, audited -> report."""
     from stablerecon.experiments.demo import run_demo
 
     try:
         result = run_demo(out, quick=quick, seed=seed, console=console, device=device,
-                          image=image)
+                          image=image, multicoil=multicoil)
     except StableReconError as exc:
         _fail(exc)
     console.print(f"[green]wrote[/] {', '.join(str(p) for p in result['files'])}")
