@@ -61,3 +61,82 @@ def test_resume_with_other_settings_starts_again(tmp_path):
     run_to_folder(lambda y: A.H(y).abs(), A, 0.5 * x, ["kernel"], tmp_path, resume=True,
                   phi=None)
     assert json.loads((tmp_path / "audit-state.json").read_text())["key"] != state["key"]
+
+
+def _operators():
+    """Operators that differ from the first in one thing each: the mask's content, a
+    scalar, the composition, the coil maps, the angles."""
+    import torch
+
+    import stablerecon as sr
+    from stablerecon.operators import sampling
+
+    shape = (16, 16)
+    vd = sampling.variable_density(shape, 0.4, seed=0)
+    base = sr.operators.SubsampledFourier(shape, vd)
+    flipped = vd.copy()
+    flipped[0, 5] = not flipped[0, 5]
+    sens = sr.data.coils.birdcage(shape, 2)
+    return [base, sr.operators.SubsampledFourier(shape, flipped), 2.0 * base, 3.0 * base,
+            sr.operators.SubsampledFourier(shape, vd) @ sr.operators.Identity(shape),
+            sr.operators.MultiCoilFourier(shape, vd, sens),
+            sr.operators.MultiCoilFourier(shape, vd, sens * torch.exp(0.1j * torch.ones(1))),
+            sr.operators.Radon(shape, angles=8), sr.operators.Radon(shape, angles=9)]
+
+
+def test_every_operator_setting_changes_the_resume_key():
+    """The bug of issue 30: a kernel result was reused for another operator of the same
+    class and shape. Each change of the operator, the image's dtype or a setting gives a new
+    key; the same inputs give the same key."""
+    import torch
+
+    import stablerecon as sr
+    from stablerecon.audit import as_reconstructor
+    from stablerecon.report.audit import _settings_key
+
+    psi = as_reconstructor(lambda y: y, name="net")
+    x = sr.data.shepp_logan(16, dtype=torch.float64)
+    keys = [_settings_key(psi, A, x, ["kernel"], {}) for A in _operators()]
+    assert len(set(keys)) == len(keys)
+    again = [_settings_key(psi, A, x, ["kernel"], {}) for A in _operators()]
+    assert again == keys
+    base = _operators()[0]
+    others = {_settings_key(psi, base, x.float(), ["kernel"], {}),
+              _settings_key(psi, base, x, ["kernel"], {"seed": 1}),
+              _settings_key(psi, base, x, ["kernel", "noise"], {})}
+    assert len(others) == 3 and keys[0] not in others
+    cascade, cartesian = (sr.nets.operator_for(n) for n in ("mri-cascade",
+                                                             "mri-cascade-cartesian"))
+    assert cascade.fingerprint() != cartesian.fingerprint()  # the case the issue met
+
+
+@pytest.mark.parametrize("content", ["{not json", "[1, 2]", '{"key": 3, "done": []}',
+                                     '{"key": "k", "done": "kernel"}'])
+def test_a_corrupt_or_foreign_state_file_is_refused_by_name(tmp_path, content):
+    import torch
+
+    import stablerecon as sr
+    from stablerecon.errors import StableReconError
+    from stablerecon.report.audit import run_to_folder
+
+    A = sr.operators.SubsampledFourier((16, 16), sr.operators.sampling.uniform((16, 16), 0.5))
+    (tmp_path / "audit-state.json").write_text(content)
+    with pytest.raises(StableReconError, match="audit-state.json"):
+        run_to_folder(lambda y: A.H(y).abs(), A, sr.data.shepp_logan(16, dtype=torch.float64),
+                      ["kernel"], tmp_path, resume=True, phi=None)
+
+
+def test_a_missing_result_listed_as_done_is_a_clear_error(tmp_path):
+    import torch
+
+    import stablerecon as sr
+    from stablerecon.errors import StableReconError
+    from stablerecon.report.audit import run_to_folder
+
+    A = sr.operators.SubsampledFourier((16, 16), sr.operators.sampling.uniform((16, 16), 0.5))
+    x = sr.data.shepp_logan(16, dtype=torch.float64)
+    run_to_folder(lambda y: A.H(y).abs(), A, x, ["kernel"], tmp_path, phi=None)
+    (tmp_path / "kernel.json").unlink()
+    with pytest.raises(StableReconError, match="kernel result"):
+        run_to_folder(lambda y: A.H(y).abs(), A, x, ["kernel"], tmp_path, resume=True,
+                      phi=None)

@@ -136,6 +136,9 @@ class LinearOperator(torch.nn.Module):
     complex_output: bool = False
     #: whether A* A = A A* = I (the solvers' duality-gap certificate relies on it for W)
     unitary: bool = False
+    #: buffers computed from the others (a Radon's sparse matrix from its angles): left out
+    #: of :meth:`fingerprint`, which they cannot change
+    derived_buffers: tuple[str, ...] = ()
 
     def __init__(self, in_shape: Sequence[int] | int, out_shape: Sequence[int] | int):
         super().__init__()
@@ -367,6 +370,26 @@ class LinearOperator(torch.nn.Module):
 
     def extra_repr(self) -> str:
         return f"in_shape={self.in_shape}, out_shape={self.out_shape}"
+
+    def fingerprint(self) -> str:
+        """A digest of everything that decides what this operator computes: the class of
+        every operator in its tree (``c * A``, ``A @ B``, ``stack``), their public scalar
+        settings (shapes, scalars, wavelet names) and the values of their buffers (masks,
+        angles, coil maps, matrices). Two operators with the same fingerprint give the same
+        A x; changing a mask entry, an angle or ``c`` changes it. Resumed audits, sweep cells
+        and the Φ cache key on it."""
+        from stablerecon.io import digest
+
+        tree, tensors = [], []
+        for name, op in self.named_modules():
+            simple = {k: v for k, v in vars(op).items() if not k.startswith("_")
+                      and k != "training" and isinstance(v, (bool, int, float, complex, str,
+                                                             tuple))}
+            tree.append([name, type(op).__name__, simple])
+            skip = getattr(op, "derived_buffers", ())
+            tensors += [(f"{name}.{key}", value) for key, value in op._buffers.items()
+                        if value is not None and key not in skip]
+        return digest(tree, tensors)
 
 
 def _device_of(op: torch.nn.Module) -> torch.device:

@@ -203,6 +203,8 @@ class Radon(LinearOperator):
     True
     """
 
+    derived_buffers = ("rows", "cols", "vals")  # Joseph's matrix, from the angles
+
     def __init__(
         self,
         shape: Sequence[int],

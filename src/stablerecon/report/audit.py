@@ -48,8 +48,8 @@ def run_to_folder(model: Any, A: Any, x: torch.Tensor, tests: Sequence[str],
     psi = as_reconstructor(model)
     key = _settings_key(psi, A, x, chosen, settings)
     state_file = directory / "audit-state.json"
-    state = json.loads(state_file.read_text()) if resume and state_file.is_file() else {}
-    names = state.get("done", []) if state.get("key") == key else []
+    state = _read_state(state_file) if resume and state_file.is_file() else {}
+    names = list(state["done"]) if state.get("key") == key else []
     done = {name: _load(directory, name) for name in names}
 
     def save(name: str, result: AuditResult) -> None:
@@ -64,29 +64,59 @@ def run_to_folder(model: Any, A: Any, x: torch.Tensor, tests: Sequence[str],
     return run(psi, A, x, chosen, done=done, on_result=save, **settings)
 
 
-def _settings_key(psi: Any, A: Any, x: torch.Tensor, tests: list[str],
+def _settings_key(psi: Any, A: Any, x: Any, tests: list[str],
                   settings: dict[str, Any]) -> str:
-    """A hash of what decides the results: model (and its weights), operator, image, tests
-    and settings."""
+    """A hash of everything that decides the results: the model's name and weights, the
+    operator's :meth:`~stablerecon.operators.LinearOperator.fingerprint` (class, shapes,
+    mask / angles / coil maps), the image (or the scan's measured y), its device and dtype,
+    the tests, every setting and the package version."""
+    from stablerecon import __version__
     from stablerecon.data.scan import Scan
 
     module = getattr(psi, "module", None)
     weights = module.state_dict().items() if isinstance(module, torch.nn.Module) else []
     scan = x.describe() if isinstance(x, Scan) else None  # a scan is its measured y and maps
-    data = [("y", x.y), ("sens", x.A.sens)] if isinstance(x, Scan) else [("", x)]
-    return digest({"model": psi.name, "operator": type(A).__name__, "shape": list(A.in_shape),
-                   "tests": sorted(tests), "settings": repr(sorted(settings.items())),
-                   "scan": scan}, [*data, *weights])
+    image = x.y if isinstance(x, Scan) else x
+    return digest({"model": psi.name, "operator": A.fingerprint(), "tests": sorted(tests),
+                   "settings": repr(sorted(settings.items())), "scan": scan,
+                   "image": [str(image.dtype), str(image.device)], "version": __version__},
+                  [("x", image), *weights])
+
+
+def _read_state(path: Path) -> dict[str, Any]:
+    """``audit-state.json`` of an earlier run, checked: a file that is not one is refused by
+    name instead of being trusted or crashing the resume."""
+    from stablerecon.errors import StableReconError
+
+    try:
+        state = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise StableReconError(f"{path} is not a readable audit state ({exc}); delete it, or "
+                               "run without --resume to start afresh.") from None
+    if (not isinstance(state, dict) or not isinstance(state.get("key"), str)
+            or not isinstance(state.get("done"), list)
+            or not all(isinstance(n, str) for n in state["done"])):
+        raise StableReconError(f"{path} is not an audit state written by stablerecon (expected "
+                               "{'key': str, 'done': [test names]}); delete it, or run without "
+                               "--resume.")
+    return state
 
 
 def _load(directory: Path, name: str) -> AuditResult:
     """An audit result saved by :func:`save_result`, read back as data (figures are on disk
     already); the instability test's perturbations come back as tensors."""
     from stablerecon.audit.result import AuditResult
+    from stablerecon.errors import StableReconError
 
-    data = json.loads((directory / f"{name}.json").read_text())
-    result = AuditResult(name, data["metrics"], seed=data["seed"], notes=data["notes"])
-    if name == "instability":
-        result.images = torch.load(directory / "instability-perturbations.pt",
-                                   weights_only=True)
+    try:
+        data = json.loads((directory / f"{name}.json").read_text())
+        result = AuditResult(name, data["metrics"], seed=data["seed"], notes=data["notes"])
+        if name == "instability":
+            result.images = torch.load(directory / "instability-perturbations.pt",
+                                       weights_only=True)
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError, EOFError) as exc:
+        raise StableReconError(
+            f"{directory}: the {name} result that audit-state.json lists as done cannot be "
+            f"read back ({type(exc).__name__}: {exc}); run without --resume to redo it."
+        ) from None
     return result

@@ -173,9 +173,9 @@ def _clean(psi: Any, phi: Any, A: Any, x: Any, phi_cache: Path | None) -> Any:
     if phi is None or phi_cache is None:
         return clean_outputs(psi, phi, A, x)
     method = phi.module  # the StandardMethod: what decides its solution
-    key = digest([type(A).__name__, list(A.in_shape), repr(method), method.lam, method.tol,
-                  method.max_iter, method.real, repr(method.options), str(x.device),
-                  str(x.dtype)], [("", x), *A.state_dict().items()], length=24)
+    key = digest([A.fingerprint(), repr(method), method.lam, method.tol, method.max_iter,
+                  method.real, repr(method.options), str(x.device), str(x.dtype)], [("", x)],
+                 length=24)
     path = phi_cache / f"{key}.pt"
     clean = clean_outputs(psi, None, A, x)
     try:
