@@ -23,6 +23,9 @@ def test_demo_writes_report_and_metrics(tmp_path):
     assert 0 < lip["gain_found_by_attack"] <= lip["certified_upper_bound"]
     report = (tmp_path / "report.html").read_text()
     assert "Instability test" in report and "<img" in report
+    assert "<img src='data:image/png;base64," in report and "<img src='i" not in report
+    assert report.index("What the numbers show") < report.index("Reconstructions from")
+    assert (tmp_path / "contrast.png").is_file()
     assert "held-out brain slice" in metrics["image"]
     numbers = metrics["contrast"]["numbers"]
     row = metrics["instability"]["cascade"]["perturbations"][-1]

@@ -29,6 +29,7 @@ from stablerecon.devices import resolve_device
 from stablerecon.errors import StableReconError
 from stablerecon.io import ensure_writable, locked
 from stablerecon.report import image_row, write_json
+from stablerecon.report.contrast import contrast_plot
 from stablerecon.report.describe import contrast, describe
 from stablerecon.report.html import Section, write_report
 
@@ -116,7 +117,9 @@ def multicoil_part(out: Path, quick: bool, seed: int, console: Console,
          f"gap {cert['certificate']['relative_gap']:.1e}). Scores compare magnitudes.",
          *said["sentences"], *describe(tests["instability"]), *describe(tests["noise"])],
         [([{"method": k, **{m: round(v, 4) for m, v in q.items()}} for k, q in quality.items()],
-          ["method", "psnr_db", "ssim", "relative_error"])], figures)
+          ["method", "psnr_db", "ssim", "relative_error"])],
+        [contrast_plot(folder / "contrast.png", tests["instability"], tests["noise"],
+                       psi="E2E-VarNet"), *figures])
     return metrics_out, [section]
 
 
@@ -249,7 +252,10 @@ def _run(out: Path, quick: bool, seed: int, console: Console, device: str | torc
             f"FIRENET, attacked directly at the same size, loses {own['psnr_drop']:.1f} dB "
             f"and moves {own['amplification']:.1f}× (its Lipschitz constant is certified "
             f"≤ {bound:.3g}).")
-        sections.insert(1, Section("What the numbers show", result["contrast"]["sentences"]))
+        headline = contrast_plot(out / "contrast.png", cascade_tests["instability"],
+                                 cascade_tests["noise"], fire, psi="cascade")
+        sections.insert(0, Section("What the numbers show", result["contrast"]["sentences"],
+                                   figures=[headline]))
     else:
         sections.append(Section("Shipped networks", ["mri-cascade is not installed: the "
                                                      "network audits were skipped."]))
