@@ -79,6 +79,8 @@ def test_audit_command_writes_json_and_figures(tmp_path):
     metrics = json.loads((tmp_path / "kernel.json").read_text())["metrics"]
     assert metrics["measurement_gap_rel"] < 1e-3 and metrics["unavoidable_error"] > 0
     assert (tmp_path / "kernel-hallucination.png").exists()
+    report = (tmp_path / "report.html").read_text()
+    assert "Kernel certificate" in report and "data:image/png;base64," in report
 
 
 def test_audit_command_rejects_unknown_tests(tmp_path):

@@ -113,7 +113,7 @@ def audit_command(
     from stablerecon.data.specs import image as image_from_spec
     from stablerecon.devices import resolve_device
     from stablerecon.io import ensure_writable, locked
-    from stablerecon.report.audit import run_to_folder
+    from stablerecon.report.audit import run_to_folder, write_audit_report
     from stablerecon.report.describe import describe
 
     try:
@@ -134,6 +134,8 @@ def audit_command(
             results = run_to_folder(recon, A, x, chosen, out, resume=resume, radii=sizes,
                                     steps=steps, seed=seed, progress=True)
             summary = {name: res.metrics for name, res in results.items()}
+            where = f"the {kspace.name} scan, slice {slice_index}" if kspace else image
+            write_audit_report(out, f"stablerecon audit: {recon.name} on {where}", results)
     except StableReconError as exc:
         _fail(exc)
     for name, res in results.items():

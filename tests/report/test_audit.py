@@ -140,3 +140,21 @@ def test_a_missing_result_listed_as_done_is_a_clear_error(tmp_path):
     with pytest.raises(StableReconError, match="kernel result"):
         run_to_folder(lambda y: A.H(y).abs(), A, x, ["kernel"], tmp_path, resume=True,
                       phi=None)
+
+
+def test_an_audit_folder_gets_a_report_with_the_contrast_first(tmp_path):
+    import torch
+
+    import stablerecon as sr
+    from stablerecon.report.audit import run_to_folder, write_audit_report
+
+    A = sr.operators.SubsampledFourier((16, 16), sr.operators.sampling.uniform((16, 16), 0.5))
+    x = sr.data.shepp_logan(16, dtype=torch.float64)
+    results = run_to_folder(lambda y: A.H(y).abs(), A, x, ["instability", "noise"], tmp_path,
+                            radii=[0.01, 0.02], steps=2,
+                            phi_options={"tol": 1e-3, "max_iter": 100},
+                            options={"noise": {"K": (1, 5), "phi_K": 2}})
+    page = write_audit_report(tmp_path, "an audit", results).read_text()
+    assert page.index("What the numbers show") < page.index("Instability test")
+    assert (tmp_path / "contrast.png").is_file()
+    assert page.count("<img src='data:image/png;base64,") >= 2

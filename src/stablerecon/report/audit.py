@@ -32,6 +32,54 @@ def save_result(result: AuditResult, directory: str | Path) -> list[Path]:
     return paths
 
 
+#: the report's section title per test
+TITLES = {"instability": "Instability test: worst-case perturbations",
+          "noise": "Random-noise test: the worst of K random perturbations",
+          "curve": "Robustness curve: worst case against Gaussian noise",
+          "more_samples": "More samples: does Ψ improve with more data?",
+          "kernel": "Kernel certificate (Universal Instability Theorem)",
+          "accuracy": "Accuracy test: can Ψ see a small detail?"}
+
+
+def write_audit_report(directory: str | Path, title: str,
+                       results: dict[str, AuditResult]) -> Path:
+    """``report.html`` in ``directory`` for audits saved there (:func:`save_result`): the
+    contrast first when the instability and noise tests ran beside Φ (sentences and the
+    headline plot), then each test in plain words with its figures, embedded.
+
+    Parameters
+    ----------
+    directory : str or Path
+        Where the results were saved.
+    title : str
+        The page's heading.
+    results : dict of str to AuditResult
+        Test name -> result.
+
+    Returns
+    -------
+    Path
+        The report.
+    """
+    from stablerecon.report.contrast import contrast_plot
+    from stablerecon.report.describe import contrast, describe
+    from stablerecon.report.html import Section, write_report
+
+    directory = Path(directory)
+    sections = []
+    inst, noise = results.get("instability"), results.get("noise")
+    if (inst is not None and noise is not None and "phi_clean" in inst.metrics
+            and "phi_ratio_worst_case_to_worst_random" in noise.metrics):
+        said = contrast(inst, noise, inst.metrics["psi_clean"]["psnr"],
+                        inst.metrics["phi_clean"]["psnr"])
+        sections.append(Section("What the numbers show", said["sentences"], figures=[
+            contrast_plot(directory / "contrast.png", inst, noise)]))
+    for name, result in results.items():
+        figures = sorted(directory.glob(f"{name}-*.png"))
+        sections.append(Section(TITLES.get(name, name), describe(result), figures=figures))
+    return write_report(directory / "report.html", title, sections)
+
+
 def run_to_folder(model: Any, A: Any, x: torch.Tensor, tests: Sequence[str],
                   directory: str | Path, resume: bool = False,
                   **settings: Any) -> dict[str, AuditResult]:
