@@ -377,7 +377,13 @@ class LinearOperator(torch.nn.Module):
         settings (shapes, scalars, wavelet names) and the values of their buffers (masks,
         angles, coil maps, matrices). Two operators with the same fingerprint give the same
         A x; changing a mask entry, an angle or ``c`` changes it. Resumed audits, sweep cells
-        and the Φ cache key on it."""
+        and the Φ cache key on it.
+
+        Returns
+        -------
+        str
+            20 hex digits.
+        """
         from stablerecon.io import digest
 
         tree, tensors = [], []
