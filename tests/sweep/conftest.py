@@ -32,6 +32,16 @@ MODEL = textwrap.dedent('''
 
 
     model = Smooth(_A)
+
+
+    class Broken(Smooth):
+        """Loads like any model and fails when it runs (a cell that fails at run time)."""
+
+        def forward(self, y):
+            raise RuntimeError("broken on purpose")
+
+
+    broken = Broken(_A)
 ''')
 
 

@@ -49,16 +49,42 @@ def test_serial_sweep_writes_cells_and_skips_them_next_time(study, tmp_path):
 
 
 def test_a_failing_cell_is_recorded_and_the_sweep_goes_on(study, write_config, tmp_path):
-    settings = {**study, "images": ["phantom", "no-such-image"], "tests": ["kernel"]}
+    settings = {**study, "models": ["python:sweep_tiny:model", "python:sweep_tiny:broken"],
+                "images": ["phantom"], "tests": ["kernel"]}
     result = CliRunner().invoke(app, ["sweep", write_config(settings, tmp_path / "b"),
                                       "--workers", "1"])
     assert result.exit_code == 1, result.output
     failed = list((tmp_path / "b" / "failed").glob("*.json"))
     assert len(failed) == 1
     record = json.loads(failed[0].read_text())
-    assert record["cell"]["image"] == "no-such-image" and "no-such-image" in record["error"]
+    assert record["cell"]["model"] == "python:sweep_tiny:broken"
+    assert "broken on purpose" in record["error"]
     assert len(list((tmp_path / "b" / "cells").glob("*/record.json"))) == 1
     assert "1 failed" in result.output
+
+
+@pytest.mark.parametrize(("key", "bad", "named"), [
+    ("images", ["phantom", "no-such-image"], "sweep image 'no-such-image'"),
+    ("images", ["brain:3"], "sweep image 'brain:3'"),
+    ("models", ["python:sweep_tiny:model", "no-such-model"], "sweep model 'no-such-model'")])
+def test_a_bad_study_is_refused_before_any_cell_runs(study, write_config, tmp_path, key, bad,
+                                                     named):
+    """Issue 27: ``brain:3`` (not a held-out slice) used to run every cell and fail each
+    alike; the study is now checked once up front and stops with one line naming it."""
+    out = tmp_path / "c"
+    result = CliRunner().invoke(app, ["sweep", write_config({**study, key: bad}, out),
+                                      "--workers", "1"])
+    assert result.exit_code == 2, result.output
+    assert named in result.output and "Traceback" not in result.output
+    assert not list(out.glob("cells/*/record.json")) and not (out / "failed").exists()
+
+
+@pytest.mark.parametrize("phi", ["no", 0, 1, "true"])
+def test_phi_must_be_a_boolean(study, phi):
+    from stablerecon.errors import StableReconError
+
+    with pytest.raises(StableReconError, match="sweep phi must be true or false"):
+        sr.sweep.SweepConfig(**{**study, "phi": phi})
 
 
 def test_pool_and_ray_give_the_same_results(study, tmp_path):

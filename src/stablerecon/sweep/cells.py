@@ -14,11 +14,13 @@ import os
 import shutil
 import time
 import traceback
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from stablerecon.errors import StableReconError
 from stablerecon.io import digest
 from stablerecon.sweep.config import TESTS, SweepConfig
 
@@ -136,6 +138,35 @@ def _model(spec: str, operator: str | None, device: str):
     dev = resolve_device(device)
     recon = as_reconstructor(spec).to(dev)
     return recon, model_operator(recon, operator).to(dev)
+
+
+def check_study(models: Sequence[str], images: Sequence[str], operator: str | None) -> None:
+    """Refuse a study before any cell runs: every model spec loads (with ``operator``) and
+    every image spec resolves at the size of every model's operator; the first that does
+    not stops the sweep with one line naming it (instead of every cell failing alike).
+
+    Parameters
+    ----------
+    models, images : sequence of str
+        The study's model and (expanded) image specs.
+    operator : str or None
+        The study's operator override.
+    """
+    from stablerecon.data.specs import image
+
+    shapes = set()
+    for spec in models:
+        try:
+            shapes.add(tuple(_model(spec, operator, "cpu")[1].in_shape))
+        except StableReconError as exc:
+            raise StableReconError(f"sweep model {spec!r} cannot be used: {exc}") from None
+    for spec in dict.fromkeys(images):
+        for shape in sorted(shapes):
+            try:
+                image(spec, shape)
+            except StableReconError as exc:
+                raise StableReconError(f"sweep image {spec!r} cannot be used at "
+                                       f"{shape[0]}x{shape[1]}: {exc}") from None
 
 
 def _run_test(cell: Cell, device: str, phi_cache: Path | None = None):

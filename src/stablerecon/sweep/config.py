@@ -99,6 +99,13 @@ class SweepConfig:
             if not all(isinstance(v, kind) and not isinstance(v, bool) for v in values):
                 raise StableReconError(f"sweep {name} must be {kind.__name__}s, got "
                                        f"{list(getattr(self, name))}.")
+        if not isinstance(self.phi, bool):  # "no" or 0 must not run Φ by being truthy
+            raise StableReconError(f"sweep phi must be true or false (a TOML boolean), got "
+                                   f"{self.phi!r}.")
+        for name in ("device",) + (("operator",) if self.operator is not None else ()):
+            if not isinstance(getattr(self, name), str):
+                raise StableReconError(f"sweep {name} must be a string, got "
+                                       f"{getattr(self, name)!r}.")
         validate.number("sweep phi_tol", self.phi_tol, low=0, high=1, high_closed=False,
                         hint="e.g. 1e-4")
         for name in ("steps", "draws", "phi_max_iter"):

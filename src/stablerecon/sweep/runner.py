@@ -23,7 +23,7 @@ from typing import Any
 
 from stablerecon import validate
 from stablerecon.sweep.aggregate import aggregate
-from stablerecon.sweep.cells import Cell, cells
+from stablerecon.sweep.cells import Cell, cells, check_study
 from stablerecon.sweep.config import SweepConfig, from_mapping, load_config
 
 
@@ -141,6 +141,7 @@ def _run(cfg: SweepConfig, out: Path, workers: int, threads: int, ray: bool,
     for stale in cells_dir.glob(".*.tmp"):  # cells a killed run was writing
         shutil.rmtree(stale, ignore_errors=True)
     plan = cells(cfg)
+    check_study(cfg.models, list(dict.fromkeys(c.image for c in plan)), cfg.operator)
     write_json(out / "sweep.json", {"config": cfg.to_dict(),
                                     "cells": [{"key": c.key(), "label": c.label()} for c in plan]})
     records = {c.key(): _record(cells_dir, c) for c in plan}
