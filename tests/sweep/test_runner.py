@@ -46,6 +46,9 @@ def test_serial_sweep_writes_cells_and_skips_them_next_time(study, tmp_path):
     text = (tmp_path / "a" / "summary.md").read_text()
     assert "worst-case r costs Ψ" in text and "| python:sweep_tiny:model | 0.01 |" in text
     assert (tmp_path / "a" / "psnr-lost.png").stat().st_size > 1000
+    page = (tmp_path / "a" / "report.html").read_text()
+    assert "What the sweep shows" in page and page.count("data:image/png;base64,") == 2
+    assert "python:sweep_tiny:model" in page
 
 
 def test_a_failing_cell_is_recorded_and_the_sweep_goes_on(study, write_config, tmp_path):

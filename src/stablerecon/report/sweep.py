@@ -1,5 +1,6 @@
 """A sweep's aggregate as files: sentences and a table (CSV, JSON, Markdown), the full numbers
-as JSON, and plots of PSNR lost and amplification against the budget, Ψ beside Φ."""
+as JSON, plots of PSNR lost and amplification against the budget, Ψ beside Φ, and
+``report.html`` (the same page builder as the demo's and the audit's, figures embedded)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from stablerecon.io import write_json, write_text
 from stablerecon.report.figures import line_plot
+from stablerecon.report.html import Section, write_report
 from stablerecon.report.tables import markdown, write_tables
 
 #: the table's columns, in order
@@ -99,7 +101,7 @@ def sentences(aggregate: dict[str, Any]) -> list[str]:
 def save(out: str | Path, aggregate: dict[str, Any], status: dict[str, Any]) -> list[Path]:
     """Write ``summary.json`` (``status`` and the full aggregate), ``summary.md`` (in words
     and as a table), ``table.csv/.json/.md`` (one row per model and budget) and the plots
-    ``psnr-lost.png`` and ``amplification.png`` into ``out``."""
+    ``psnr-lost.png`` and ``amplification.png`` and ``report.html`` into ``out``."""
     out = Path(out)
     files = [write_json(out / "summary.json", {"status": status, "aggregate": aggregate})]
     table = rows(aggregate)
@@ -110,21 +112,24 @@ def save(out: str | Path, aggregate: dict[str, Any], status: dict[str, Any]) -> 
                               "wc/rnd: worst-case ÷ worst-random output change; certified: "
                               "share of images with a kernel-test certificate of instability; "
                               "details: detail recovery rate.\n\n" + markdown(table, COLUMNS)))
+    plots = []
     for name, key, label in (("psnr-lost", "psnr_lost", "PSNR lost (dB), median"),
                              ("amplification", "amplification", "amplification, median")):
-        series: dict[str, list[float]] = {}
-        budgets: list[float] = []
+        series: dict[str, tuple[list[float], list[float]]] = {}
         for model, numbers in aggregate.items():
             points = [(float(b), e) for b, e in numbers["budgets"].items()
                       if e[f"psi_{key}"] is not None]
-            if not points:
-                continue
-            budgets = [b for b, _ in points]
             for who, sign in (("psi", "Ψ"), ("phi", "Φ")):
                 values = [_get(e[f"{who}_{key}"]) for _, e in points]
-                if all(v is not None for v in values):
-                    series[f"{model}: {sign}"] = values
-        if series and len({len(v) for v in series.values()}) == 1 and budgets:
-            files.append(line_plot(out / f"{name}.png", budgets, series, "||r|| / ||x||",
-                                   label, "Worst-case perturbations: Ψ and Φ under the same r"))
+                if points and all(v is not None for v in values):
+                    series[f"{model}: {sign}"] = ([b for b, _ in points], values)
+        if series:
+            plots.append(line_plot(out / f"{name}.png", [], series, "||r|| / ||x||", label,
+                                   "Worst-case perturbations: Ψ and Φ under the same r"))
+    failed = status.get("failed") or 0
+    words = sentences(aggregate) + ([f"{failed} cell(s) failed: see failed/ for each error."]
+                                    if failed else [])
+    files += plots
+    files.append(write_report(out / "report.html", "stablerecon sweep", [
+        Section("What the sweep shows", words, [(table, list(COLUMNS))], plots)]))
     return files
