@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-test
 OUT ?= out
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-slow bench clean
+.PHONY: demo test test-slow test-browser bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,13 @@ test: $(STAMP)
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow $(PYTEST_ARGS)
+
+# the report in headless Chromium; installs Debian's chromium with apt where it is missing
+# and apt works (the tests are skipped, with the reason, where it cannot be had)
+test-browser: $(STAMP)
+	command -v chromium >/dev/null || (command -v apt-get >/dev/null && \
+		(apt-get install -y -q chromium || sudo apt-get install -y -q chromium)) || true
+	$(PY) -m pytest -q -m browser -rs $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[test,bench]"

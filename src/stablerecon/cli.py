@@ -54,6 +54,8 @@ def demo(
                                             "available)."),
     multicoil: bool = typer.Option(True, help="Add the multi-coil part (the shipped "
                                               "E2E-VarNet beside Φ, 8 coils)."),
+    pdf: bool = typer.Option(False, help="Also print the report to report.pdf (needs "
+                                         "Chromium)."),
 ) -> None:
     """The main job: Φ, the shipped cascade and FIRENET on one MRI problem, audited -> report."""
     from stablerecon.experiments.demo import run_demo
@@ -61,6 +63,10 @@ def demo(
     try:
         result = run_demo(out, quick=quick, seed=seed, console=console, device=device,
                           image=image, multicoil=multicoil)
+        if pdf:
+            from stablerecon.report.browser import to_pdf
+
+            result["files"].append(to_pdf(result["files"][0], Path(out) / "report.pdf"))
     except StableReconError as exc:
         _fail(exc)
     console.print(f"[green]wrote[/] {', '.join(str(p) for p in result['files'])}")

@@ -87,5 +87,6 @@ def test_plots_never_overlap():
     (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
     ticks = [t for t in ax.get_xticklabels() if x0 <= t.get_position()[0] <= x1]
     ticks += [t for t in ax.get_yticklabels() if y0 <= t.get_position()[1] <= y1]
-    texts = [ax.title, ax.xaxis.label, ax.yaxis.label, *ticks]
-    _check(fig, texts, [])
+    legend = fig.legends[0].get_texts()
+    texts = [ax.title, ax.xaxis.label, ax.yaxis.label, *ticks, *legend]
+    _check(fig, texts, [ax])  # the legend stays off the data

@@ -215,7 +215,8 @@ def plot_figure(x: Sequence[float], series: dict[str, Series], xlabel: str, ylab
     if title:
         ax.set_title(_wrap(title, 6.0, MIN_FONT_PT + 1), fontsize=MIN_FONT_PT + 1)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=MIN_FONT_PT)
+    # below the axes, never over the data
+    fig.legend(loc="outside lower center", ncol=2, fontsize=MIN_FONT_PT, frameon=False)
     return fig
 
 
