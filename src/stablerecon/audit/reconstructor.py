@@ -44,7 +44,15 @@ class Reconstructor(torch.nn.Module):
             self.module = fn
 
     def forward(self, y: torch.Tensor) -> torch.Tensor:
-        out = self.fn(y)
+        try:
+            out = self.fn(y)
+        except StableReconError:
+            raise
+        except Exception as exc:  # the user's model failed: say so, not "a bug in stablerecon"
+            raise StableReconError(
+                f"the model {self.name} raised {type(exc).__name__} on an input of shape "
+                f"{tuple(y.shape)} ({y.dtype}, {y.device}): {str(exc).strip()[:300]}. This is "
+                "the model's error; run with --debug for its traceback.") from exc
         if not isinstance(out, torch.Tensor):
             raise StableReconError(f"reconstructor {self.name} returned {type(out).__name__}, "
                                    "not a torch.Tensor; wrap it to return tensors.")
