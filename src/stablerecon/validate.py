@@ -18,7 +18,7 @@ import torch
 
 from stablerecon.errors import StableReconError
 
-__all__ = ["choice", "number", "numbers_list", "tensor"]
+__all__ = ["choice", "number", "numbers_list", "operator", "tensor"]
 
 
 def _expected(low: float | None, high: float | None, low_closed: bool, high_closed: bool,
@@ -186,3 +186,34 @@ def tensor(name: str, value: Any, *, shape: Sequence[int] | None = None,
         raise StableReconError(f"{name} must be ≥ 0 everywhere, got a minimum of "
                                f"{float(t.min()):.3g}.")
     return t
+
+
+def operator(name: str, value: Any) -> Any:
+    """Check that ``value`` is a :class:`~stablerecon.operators.LinearOperator` (a tensor or
+    array passed where an operator is expected is refused by name, with the wrapper to use).
+
+    Parameters
+    ----------
+    name : str
+        The argument's name (in the message).
+    value : object
+        The operator.
+
+    Returns
+    -------
+    LinearOperator
+        ``value``.
+
+    Raises
+    ------
+    StableReconError
+        For anything that is not an operator.
+    """
+    from stablerecon.operators.base import LinearOperator
+
+    if isinstance(value, LinearOperator):
+        return value
+    hint = ("wrap a matrix as sr.operators.Matrix(M)" if getattr(value, "ndim", None) == 2
+            else "build one from stablerecon.operators (SubsampledFourier, Radon, Matrix, ...)")
+    raise StableReconError(f"{name} must be a stablerecon LinearOperator, got "
+                           f"{type(value).__name__}; {hint}.")

@@ -199,6 +199,7 @@ def input_image(A: LinearOperator, x: torch.Tensor, model: Any = None) -> torch.
     """x in the dtype A expects (complex for MRI), on the device of A's buffers (moved there
     for the user). A ``model`` whose parameters sit on another device than A is an error:
     the audit would otherwise fail deep inside the network."""
+    validate.operator("A", A)
     if not isinstance(x, torch.Tensor):
         raise StableReconError(f"the image must be a torch.Tensor, got {type(x).__name__}; "
                                "convert with torch.as_tensor(...).")
@@ -307,6 +308,7 @@ def anchor_of(A: LinearOperator, x: Any, model: Any = None) -> Anchor:
     """
     from stablerecon.data.scan import Scan
 
+    validate.operator("A", A)  # before a scan's own checks
     if not isinstance(x, Scan):
         xin = input_image(A, x, model)
         with torch.no_grad():

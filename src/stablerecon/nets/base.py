@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from stablerecon import validate
 from stablerecon.operators.base import LinearOperator
 
 
@@ -13,7 +14,7 @@ class OperatorNet(torch.nn.Module):
 
     def __init__(self, A: LinearOperator):
         super().__init__()
-        self.A = A
+        self.A = validate.operator(f"{type(self).__name__}'s A", A)
 
     @property
     def operator(self) -> LinearOperator:

@@ -440,6 +440,11 @@ def check_input(op: LinearOperator, x: torch.Tensor, shape: Shape, what: str) ->
             f"{name} {what}: dtype {x.dtype} is not floating point or complex; "
             "cast with x.float() (or x.to(torch.complex64))."
         )
+    if x.dtype in (torch.float16, torch.bfloat16):
+        raise StableReconError(
+            f"{name} {what}: dtype {x.dtype} is not supported (float32, float64, complex64, "
+            "complex128: the FFTs, wavelets and certificates need them); cast with x.float()."
+        )
     n = len(shape)
     if x.ndim < n or tuple(x.shape[x.ndim - n :]) != shape:
         raise StableReconError(

@@ -182,6 +182,7 @@ def qcbp(A: LinearOperator, y: torch.Tensor, eta: float, W: LinearOperator | Non
     >>> res.converged, bool(torch.allclose(res.x, x, atol=1e-4))
     (True, True)
     """
+    validate.operator("A", A)
     data = QCBP(eta)  # checks eta
     eta = data.eta
     dist = least_squares_distance(A, y)
@@ -379,6 +380,7 @@ def standard_method(A: LinearOperator, modality: str = "mri", lam: float | None 
     """
     from stablerecon.modality import modality as find_modality
 
+    validate.operator("A", A)
     mod = find_modality(modality)
     if W is None:  # beside A: Φ runs where A's buffers are
         W = mod.sparsifier(A.in_shape).to(module_device(A) or "cpu")

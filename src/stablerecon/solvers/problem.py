@@ -115,6 +115,9 @@ class Problem:
         if not isinstance(self.data, DataTerm):
             raise StableReconError(f"data must be a data term (QCBP(eta), ULasso(), "
                                    f"SRLasso()), got {self.data!r}.")
+        validate.operator("A", self.A)
+        if self.W is not None:
+            validate.operator("W", self.W)
         if not isinstance(self.y, torch.Tensor):
             raise StableReconError(f"y must be a torch.Tensor, got {type(self.y).__name__}.")
         n = len(self.A.out_shape)
