@@ -64,3 +64,30 @@ def test_unsupported_dtypes_are_refused_with_the_fix(op, dtype, direction):
     x = torch.ones(shape).to(dtype)
     with pytest.raises(StableReconError, match=r"dtype torch\.\w+ is not.*(x\.float\(\))"):
         (A if direction == "forward" else A.H)(x)
+
+
+MRI = lambda: sr.operators.SubsampledFourier(  # noqa: E731
+    (16, 16), sr.operators.sampling.uniform((16, 16), 0.5))
+#: network → (its operator, the size arguments it takes)
+NETWORK_SIZES = {
+    sr.nets.DeepCascade: (MRI, ["cascades", "depth", "width"]),
+    sr.nets.VariationalNetwork: (MRI, ["steps", "filters", "kernel"]),
+    sr.nets.DAGAN: (MRI, ["width", "depth"]),
+    sr.nets.FBPConvNet: (lambda: sr.operators.Radon((16, 16), angles=8), ["width", "depth"]),
+    sr.nets.DnCNN: (lambda: sr.operators.Identity((16, 16)), ["depth", "width"]),
+    sr.nets.LISTA: (lambda: sr.operators.Matrix(M), ["layers"]),
+    sr.nets.E2EVarNet: (OPERATORS["multicoil"],
+                        ["cascades", "width", "depth", "sens_width", "sens_depth"]),
+}
+BAD_SIZES = {"zero": 0, "negative": -2, "absurd": 10**7, "fraction": 2.5, "boolean": True,
+             "string": "8", "NaN": float("nan")}
+SIZE_CASES = [(net, key, bad) for net, (_, keys) in NETWORK_SIZES.items() for key in keys
+              for bad in BAD_SIZES]
+
+
+@pytest.mark.parametrize(("net", "key", "bad"), SIZE_CASES,
+                         ids=[f"{n.__name__}-{k}-{b}" for n, k, b in SIZE_CASES])
+def test_a_bad_architecture_size_is_refused_before_anything_is_built(net, key, bad):
+    make_A, _ = NETWORK_SIZES[net]
+    with pytest.raises(StableReconError, match=f"{net.__name__} {key} must be an integer"):
+        net(make_A(), **{key: BAD_SIZES[bad]})

@@ -171,3 +171,28 @@ def test_multicoil_training_writes_a_card_that_rebuilds_its_coils(tmp_path):
 def test_coils_and_networks_must_match(kwargs, phrase, tmp_path):
     with pytest.raises(StableReconError, match=phrase):
         train(TrainConfig(**kwargs), tmp_path)
+
+
+#: a tampering of a real checkpoint → what the message names
+CHECKPOINT_TAMPERING = {
+    "without its config": (lambda s: s.pop("config"), "'config' is missing"),
+    "without its model": (lambda s: s.pop("model"), "'model' is missing"),
+    "epoch a string": (lambda s: s.__setitem__("epoch", "0"), "'epoch' is a str"),
+    "a weight of another shape": (
+        lambda s: s["model"].__setitem__(next(iter(s["model"])), torch.zeros(3)),
+        "shapes disagree"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CHECKPOINT_TAMPERING))
+def test_a_tampered_checkpoint_is_refused_naming_the_file(case, tmp_path):
+    cfg = TrainConfig(net="dncnn", size=16, epochs=1, steps=1, batch=1, validation=1)
+    train(cfg, tmp_path)
+    path = tmp_path / "denoise-dncnn.ckpt"
+    state = torch.load(path, weights_only=True)
+    edit, phrase = CHECKPOINT_TAMPERING[case]
+    edit(state)
+    torch.save(state, path)
+    with pytest.raises(StableReconError, match=phrase) as err:
+        train(cfg, tmp_path, resume=True)
+    assert "denoise-dncnn.ckpt" in str(err.value)

@@ -4,7 +4,8 @@ the figures of merit reported for every reconstruction."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import math
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -353,6 +354,25 @@ def norm(t: torch.Tensor) -> float:
     return float(torch.linalg.vector_norm(t.detach()))
 
 
+def change(out: torch.Tensor, base: torch.Tensor) -> float:
+    """||out − base||, or +inf where ``out`` holds NaN or Inf: a reconstruction that is
+    undefined under a perturbation is the worst change there is, so every search keeps it and
+    every report says so (:func:`nonfinite_note`) instead of carrying NaN metrics."""
+    if not bool(torch.isfinite(out.detach().abs()).all()):
+        return math.inf
+    return norm(out - base)
+
+
+def nonfinite_note(name: str, sizes: Sequence[float], what: str) -> str | None:
+    """The sentence a result carries when ``name`` returned NaN/Inf under perturbations of
+    the relative ``sizes`` (None when it never did)."""
+    if not sizes:
+        return None
+    listed = ", ".join(f"{s:.3g}" for s in sizes)
+    return (f"{name} returned NaN or Inf under {what} of relative size {listed}: its output "
+            "is undefined there; its change and PSNR lost are reported as infinite.")
+
+
 def scaled(v: torch.Tensor, radius: float) -> torch.Tensor:
     """v rescaled to norm ``radius``."""
     return v * (radius / max(norm(v), 1e-300))
@@ -370,6 +390,9 @@ def sphere_ascent(objective, name: str, shape, dtype: torch.dtype, radius: float
     for _ in range(steps):
         v = v.detach().requires_grad_(True)
         value = objective(v)
+        if not math.isfinite(value.item()):  # Ψ is undefined here: nothing can be worse
+            trace.append(math.inf)
+            return v.detach(), trace
         if not value.requires_grad:
             raise StableReconError(f"{name} gives no gradient; it is not differentiable "
                                    "(use gradient_free=True).")

@@ -16,6 +16,7 @@ a gradient-free search (random directions + (1+1) evolution), labelled as weaker
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,9 +28,11 @@ from stablerecon.audit.common import (
     Anchor,
     Clean,
     anchor_of,
+    change,
     clean_outputs,
     default_phi,
     measurements,
+    nonfinite_note,
     norm,
     scaled,
     solver_status,
@@ -70,6 +73,9 @@ def _ascent_lambda(psi, A, at, base, penalty, steps, lr, space, gen,
     for _ in range(steps):
         q = (torch.linalg.vector_norm(psi(measurements(A, at.y, r, space)) - base) ** 2
              - penalty * torch.linalg.vector_norm(r) ** 2)
+        if not math.isfinite(q.item()):  # Ψ is undefined at this r: nothing can be worse
+            trace.append(math.inf)
+            return r.detach().clone(), trace
         if not q.requires_grad:
             raise StableReconError(f"{psi.name} gives no gradient; it is not differentiable "
                                    "(use gradient_free=True).")
@@ -89,17 +95,19 @@ def _gradient_free(psi, A, at, base, radius, steps, space, gen) -> tuple[torch.T
     like = _perturbation_like(at, space)
     shape, dtype = tuple(like.shape), like.dtype
 
-    def change(r):
+    def change_at(r):
         with torch.no_grad():
-            return norm(psi(measurements(A, at.y, r, space)) - base)
+            return change(psi(measurements(A, at.y, r, space)), base)
 
     best_r = scaled(gaussian(shape, dtype, gen), radius)
-    best = change(best_r)
+    best = change_at(best_r)
     trace, sigma = [best], 0.5
     for _ in range(steps - 1):
+        if best == math.inf:  # Ψ is undefined here: nothing can be worse
+            break
         cand = scaled(best_r + sigma * radius * scaled(gaussian(shape, dtype, gen), 1.0),
                        radius)
-        value = change(cand)
+        value = change_at(cand)
         if value > best:
             best, best_r, sigma = value, cand, sigma * 1.5
         else:
@@ -218,9 +226,9 @@ def instability(model: Any, A: LinearOperator, x: torch.Tensor,
                 else:
                     r, trace = _ascent_lambda(psi, A, at, base, value, steps, lr, space, gen, tol)
                 with torch.no_grad():
-                    change = norm(psi(measurements(A, y0, r, space)) - base)
-                if change > best_change:
-                    best_r, best_change, best_trace = r, change, trace
+                    found = change(psi(measurements(A, y0, r, space)), base)
+                if found > best_change:
+                    best_r, best_change, best_trace = r, found, trace
                 bar.advance(task)
             perturbations.append(best_r)
             with warm_started(phi_r, ref):
@@ -244,9 +252,11 @@ def instability(model: Any, A: LinearOperator, x: torch.Tensor,
             result.images[f"phi_r{j}"] = row.pop("_phi_out")
     result.figures = [_figure(result, rows, space, phi_r is not None, psi.name),
                       _change_figure(result, rows, space, phi_r is not None, psi.name)]
-    note = unconverged_note([phi_solve] + [row.get("phi", {}).get("solver") for row in rows])
-    if note:
-        result.notes.append(note)
+    notes = [unconverged_note([phi_solve] + [row.get("phi", {}).get("solver") for row in rows])]
+    notes += [nonfinite_note(name, [row["r_rel"] for row in rows if row[key].get("nonfinite")],
+                             "its worst-case r")
+              for key, name in (("psi", psi.name), ("phi", "Φ")) if key in rows[0]]
+    result.notes += [note for note in notes if note]
     if gradient_free:
         result.notes.append("Ψ is not differentiable: gradient-free search, a weaker attack "
                             "(the true worst case may be larger).")
@@ -259,22 +269,30 @@ def _report(psi, phi, A, at, r, space, base, phi_base, clean, scale, value, step
         out = psi(y)
         row: dict[str, Any] = {"parameter": value, "steps_run": steps_run,
                                "r_rel": norm(r) / scale}
-        row["psi"] = {"change_rel": norm(out - base) / max(norm(base), 1e-300),
-                      **at.score(out)}
+        row["psi"] = _scores(at, out, base)
         row["psi"]["amplification"] = row["psi"]["change_rel"] / max(row["r_rel"], 1e-300)
         row["psi"]["psnr_drop"] = clean["psi"]["psnr"] - row["psi"]["psnr"]
         row["_psi_out"] = out
         if phi is not None:
             phi_out = phi(y)
             solve = solver_status(phi)
-            row["phi"] = {"change_rel": norm(phi_out - phi_base) / max(norm(phi_base), 1e-300),
-                          **at.score(phi_out)}
+            row["phi"] = _scores(at, phi_out, phi_base)
             row["phi"]["amplification"] = row["phi"]["change_rel"] / max(row["r_rel"], 1e-300)
             row["phi"]["psnr_drop"] = clean["phi"]["psnr"] - row["phi"]["psnr"]
             if solve is not None:
                 row["phi"]["solver"] = solve
             row["_phi_out"] = phi_out
     return row
+
+
+def _scores(at: Anchor, out: torch.Tensor, base: torch.Tensor) -> dict[str, Any]:
+    """Relative change from the unperturbed output and quality against the truth; an output
+    with NaN/Inf is flagged ``nonfinite`` (change +inf, PSNR −inf), never scored silently."""
+    rel = change(out, base) / max(norm(base), 1e-300)
+    if rel == math.inf:
+        return {"change_rel": math.inf, "psnr": -math.inf, "ssim": math.nan,
+                "relative_error": math.inf, "nonfinite": True}
+    return {"change_rel": rel, **at.score(out)}
 
 
 def _figure(result: AuditResult, rows, space, with_phi, name) -> Figure:

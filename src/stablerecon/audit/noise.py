@@ -3,6 +3,7 @@ worst-case one (K = 1, 20, 100 as in the lecture), for Ψ and Φ."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,9 +16,11 @@ from stablerecon.audit.common import (
     Anchor,
     Clean,
     anchor_of,
+    change,
     clean_outputs,
     default_phi,
     measurements,
+    nonfinite_note,
     norm,
 )
 from stablerecon.audit.reconstructor import as_reconstructor
@@ -31,14 +34,16 @@ from stablerecon.operators.base import LinearOperator
 
 def _changes(recon, A, at: Anchor, rs, space, base,
              chunk=10) -> tuple[list[float], list[float]]:
-    """Output change ||recon(y₀ + A r) − base|| and PSNR against the anchor's truth, per r."""
+    """Output change ||recon(y₀ + A r) − base|| and PSNR against the anchor's truth, per r
+    (+inf and −inf for an output with NaN/Inf: :func:`~stablerecon.audit.common.change`)."""
     changes, psnrs = [], []
     with torch.no_grad():
         for i in range(0, len(rs), chunk):
             batch = torch.stack(rs[i:i + chunk])
             out = recon(measurements(A, at.y, batch, space))
-            changes += [norm(v - base) for v in out]
-            psnrs += [at.psnr(v) for v in out]
+            changes += [change(v, base) for v in out]
+            psnrs += [at.psnr(v) if changes[j] < math.inf else -math.inf
+                      for j, v in enumerate(out, len(psnrs))]
     return changes, psnrs
 
 
@@ -145,8 +150,12 @@ def noise(model: Any, A: LinearOperator, x: torch.Tensor, r: torch.Tensor | None
             metrics["phi_ratio_worst_case_to_worst_random"] = (
                 row["phi"]["change_rel"] / max(worst_phi_random, 1e-300))
     result.images = {"worst_random": draws[worst_all], "psi_worst_random": out}
-    note = common.unconverged_note([metrics["phi"].get("solver")])
-    if note:
-        result.notes.append(note)
+    notes = [common.unconverged_note([metrics["phi"].get("solver")]),
+             nonfinite_note(psi.name, [radius / scale] if math.inf in psi_changes else [],
+                            f"{psi_changes.count(math.inf)} of {max(K)} random draws")]
+    if phi_r is not None:
+        notes.append(nonfinite_note("Φ", [radius / scale] if math.inf in phi_changes else [],
+                                    f"{phi_changes.count(math.inf)} of {n_phi} random draws"))
+    result.notes += [note for note in notes if note]
     result.figures = [Figure("worst-random", rows, titles, suptitle="Random-noise test")]
     return result

@@ -44,6 +44,7 @@ from stablerecon import validate
 from stablerecon.data.phantoms import PLACEMENT_DOCS
 from stablerecon.docstrings import fill
 from stablerecon.errors import StableReconError
+from stablerecon.memory_budget import check_fits
 
 TEMPLATE = "datasets/data/mni_icbm152_t1_tal_nlin_sym_09a_converted.nii.gz"
 #: slicing axis of the (x, y, z) = (R, A, S) volume for each orientation
@@ -146,6 +147,9 @@ def brain_slices(size: int = 128, split: str = "test", orientation: str = "axial
     """
     validate.number("brain_slices size", size, low=8, low_closed=True, integer=True)
     idx = split_indices(split, orientation)
+    # each slice resized (float64), the list and its stack, then the tensor
+    check_fits(8 * 3 * len(idx) * size ** 2, f"brain_slices({size}, {split!r})",
+               "choose a smaller size")
     vol = _volume()
     out = np.stack([_square(_slice(vol, AXES[orientation], k), size) for k in idx])
     return torch.as_tensor(out, dtype=dtype, device=device)

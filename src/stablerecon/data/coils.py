@@ -20,6 +20,7 @@ import torch
 from stablerecon import validate
 from stablerecon.docstrings import fill
 from stablerecon.errors import StableReconError
+from stablerecon.memory_budget import check_fits
 
 __all__ = ["birdcage", "calibration_region", "centred_kspace", "espirit", "lowres",
            "smooth_phase"]
@@ -84,6 +85,9 @@ def birdcage(shape: Sequence[int], coils: int = 8, radius: float = 1.5,
     validate.number("radius", radius, low=1, hint="the coils sit outside the image")
     if dtype not in (torch.complex64, torch.complex128):
         raise StableReconError(f"birdcage: dtype must be complex64 or complex128, got {dtype}.")
+    # dx, dy (float64) and the complex128 maps, with their temporaries
+    check_fits(64 * int(coils) * math.prod(int(s) for s in shape),
+               f"birdcage({tuple(shape)}, coils={coils})", "use fewer coils or a smaller image")
     real = torch.float64
     yy, xx = _grid(shape, real)
     theta = 2 * math.pi * torch.arange(int(coils), dtype=real) / int(coils)

@@ -8,6 +8,7 @@ import torch
 from stablerecon import validate
 from stablerecon.docstrings import fill
 from stablerecon.errors import StableReconError
+from stablerecon.memory_budget import check_fits
 
 # Modified Shepp–Logan (Toft, 1996): intensity, semi-axes a, b, centre x0, y0, angle (deg),
 # on the square [-1, 1]^2 with y pointing up.
@@ -93,6 +94,8 @@ def shepp_logan(size: int = 256, dtype: torch.dtype = torch.float32,
     >>> x.shape, float(x.max()) <= 1.0
     (torch.Size([64, 64]), True)
     """
+    validate.number("shepp_logan size", size, low=1, low_closed=True, integer=True)
+    check_fits(3 * 8 * (2 * size) ** 2, f"shepp_logan({size})", "choose a smaller size")
     img = np.clip(ellipses_image(size, _MODIFIED_SHEPP_LOGAN), 0.0, None)
     return torch.as_tensor(img, dtype=dtype, device=device)
 
@@ -139,6 +142,10 @@ def random_ellipses(
     """
     validate.number("texture", texture, low=0, high=1, low_closed=True, hint="a probability")
     validate.number("count", count, low=1, low_closed=True, integer=True)
+    validate.number("random_ellipses size", size, low=1, low_closed=True, integer=True)
+    # the images (float64) and one supersampled image's grids at a time
+    check_fits(8 * (count + 12) * size ** 2, f"random_ellipses({size}, count={count})",
+               "draw fewer or smaller images (or draw them in batches)")
     validate.number("max_ellipses", max_ellipses, low=3, low_closed=True, integer=True)
     rng = np.random.default_rng(seed)
     out = np.empty((count, size, size))

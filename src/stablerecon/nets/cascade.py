@@ -33,7 +33,7 @@ class DeepCascade(OperatorNet):
     """
 
     def __init__(self, A: LinearOperator, cascades: int = 5, depth: int = 5, width: int = 32):
-        super().__init__(A)
+        super().__init__(A, cascades=cascades, depth=depth, width=width)
         self.cnns = nn.ModuleList(conv_stack(2, 2, width, depth) for _ in range(cascades))
         self.dc_logit = nn.Parameter(torch.full((cascades,), 4.0))
 

@@ -25,7 +25,7 @@ class DnCNN(OperatorNet):
     """
 
     def __init__(self, A: LinearOperator, depth: int = 10, width: int = 32):
-        super().__init__(A)
+        super().__init__(A, depth=depth, width=width)
         self.noise = conv_stack(1, 1, width, depth)
 
 

@@ -69,7 +69,8 @@ class E2EVarNet(OperatorNet):
         if not hasattr(A, "coil_images"):
             raise StableReconError(f"E2EVarNet needs a multi-coil operator (MultiCoilFourier), "
                                    f"got {type(A).__name__}.")
-        super().__init__(A)
+        super().__init__(A, cascades=cascades, width=width, depth=depth,
+                         sens_width=sens_width, sens_depth=sens_depth)
         self.sens_net = NormUNet(sens_width, sens_depth)
         self.cascades = nn.ModuleList(NormUNet(width, depth) for _ in range(cascades))
         self.eta = nn.Parameter(torch.ones(cascades))

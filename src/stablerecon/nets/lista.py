@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import torch
 
+from stablerecon import validate
 from stablerecon.errors import StableReconError
+from stablerecon.memory_budget import check_fits
 from stablerecon.nets.base import OperatorNet
 from stablerecon.operators.base import LinearOperator
 from stablerecon.prox import soft_threshold
@@ -56,9 +58,17 @@ class LISTA(OperatorNet):
 
     def __init__(self, A: LinearOperator, layers: int = 10, lam: float = 0.1,
                  tied: bool = False):
-        super().__init__(A)
-        if layers < 1:
-            raise StableReconError(f"LISTA needs at least one layer, got {layers}.")
+        super().__init__(A, layers=layers)
+        validate.number("LISTA lam", lam, low=0)
+        if not isinstance(tied, bool):
+            raise StableReconError(f"LISTA tied must be True or False, got {tied!r}.")
+        if len(A.in_shape) == 1 and len(A.out_shape) == 1:
+            m, n = A.out_shape[0], A.in_shape[0]
+            copies = 1 if tied else layers
+            # W1 (N×m) and W2 (N×N) per layer, float64, and the dense A with its identity
+            check_fits(8 * (copies + 1) * (n * m + n * n),
+                       f"LISTA with {copies} weight copies for a {m}×{n} A",
+                       "use tied=True, fewer layers or a smaller A")
         M = dense_matrix(A)
         if M.is_complex():
             raise StableReconError("LISTA here is for real vectors; A is complex.")

@@ -10,7 +10,6 @@ card's arguments define the network.
 from __future__ import annotations
 
 import json
-from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -19,23 +18,11 @@ import torch
 from stablerecon.devices import module_device, resolve_device
 from stablerecon.errors import StableReconError
 from stablerecon.modality import build_operator
+from stablerecon.nets.card import check_card, network_class
 from stablerecon.operators.base import LinearOperator
 from stablerecon.operators.wavelet import Wavelet
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
-
-#: card "network" → "module:class" of the network it builds
-NETWORKS = {
-    "firenet": "stablerecon.nets.firenet:FIRENET",
-    "cascade": "stablerecon.nets.cascade:DeepCascade",
-    "varnet": "stablerecon.nets.varnet:VariationalNetwork",
-    "dagan": "stablerecon.nets.unet:DAGAN",
-    "fbpconvnet": "stablerecon.nets.unet:FBPConvNet",
-    "dncnn": "stablerecon.nets.dncnn:DnCNN",
-    "lista": "stablerecon.nets.lista:LISTA",
-    "e2e-varnet": "stablerecon.nets.e2e_varnet:E2EVarNet",
-}
-
 
 def available() -> list[str]:
     """Names of the models that ship with the package.
@@ -91,10 +78,7 @@ def card(name: str) -> dict[str, Any]:
     except (ValueError, UnicodeDecodeError) as exc:
         raise StableReconError(f"card {path} is not valid JSON ({exc}); use the card that "
                                "'stablerecon train' wrote, unchanged.") from exc
-    if not isinstance(data, dict) or not isinstance(data.get("operator"), dict):
-        raise StableReconError(f"card {path} has no operator description (an 'operator' "
-                               "object); use the card that 'stablerecon train' wrote.")
-    return data
+    return check_card(data, path)
 
 
 def operator_for(name: str) -> LinearOperator:
@@ -129,18 +113,14 @@ def build(model_card: dict[str, Any], A: LinearOperator | None = None) -> torch.
         The network, with freshly initialised weights.
     """
     # "kind" is the key of cards written before 0.1.0 named it "network"
-    network = model_card.get("network", model_card.get("kind"))
-    if network not in NETWORKS:
-        raise StableReconError(f"unknown network {network!r} in the card; known: "
-                               f"{sorted(NETWORKS)}.")
-    module, cls = NETWORKS[network].split(":")
+    cls = network_class(model_card.get("network", model_card.get("kind")))
     A = build_operator(model_card["operator"]) if A is None else A
     args = dict(model_card.get("architecture", {}))
     if "wavelet" in args:  # FIRENET's sparsifying transform, by name
         wavelet = args.pop("wavelet")
         args["W"] = Wavelet(A.in_shape, wavelet["name"], levels=wavelet["levels"]).to(
             module_device(A) or "cpu")
-    return getattr(import_module(module), cls)(A, **args)
+    return cls(A, **args)
 
 
 def model_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
@@ -159,11 +139,27 @@ def load_weights(model: torch.nn.Module, path: Path) -> None:
                                f"({type(exc).__name__}: {str(exc)[:200]}); it is damaged, or "
                                "holds code or objects a weights file must not hold. Retrain "
                                "with the card's train command.") from exc
-    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor)
-                                              for v in state.values()):
+    if not isinstance(state, dict):
         raise StableReconError(f"weights file {path} does not hold a dict of tensors; "
                                "retrain with the card's train command.")
+    load_state(model, state, path)
+
+
+def load_state(model: torch.nn.Module, state: dict[str, Any], path: Path) -> None:
+    """Load a learned state (weights file or checkpoint) into ``model``: every tensor must
+    have the shape the model's architecture gives it, and nothing but the operator's buffers
+    may be missing; otherwise a clear error naming ``path``."""
+    if not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise StableReconError(f"{path}: the model state holds something else than tensors; "
+                               "retrain with the card's train command.")
     state = {k: v for k, v in state.items() if not k.startswith("A.")}
+    own = model.state_dict()
+    differ = [f"{k} {tuple(v.shape)} (card: {tuple(own[k].shape)})" for k, v in state.items()
+              if k in own and v.shape != own[k].shape]
+    if differ:
+        raise StableReconError(f"{path}: weights' shapes disagree with the card's architecture "
+                               f"({'; '.join(differ[:3])}); the card was edited, or belongs to "
+                               "other weights. Use the card written with these weights.")
     missing, unexpected = model.load_state_dict(state, strict=False)
     missing = [k for k in missing if not k.startswith("A.")]
     if missing or unexpected:
@@ -193,7 +189,10 @@ def load(name: str, device: str | torch.device = "cpu") -> torch.nn.Module:
     """
     card_path = _card_path(name)
     model_card = card(name)
-    model = build(model_card)
+    try:
+        model = build(model_card)
+    except StableReconError as exc:  # the constructor's checks, said of the card
+        raise StableReconError(f"card {card_path}: {exc}") from exc
     weights = model_card.get("weights")
     if weights:
         if Path(weights).name != weights or weights in (".", ".."):

@@ -16,7 +16,7 @@ class _ResidualUNet(OperatorNet):
     complex_data = False
 
     def __init__(self, A: LinearOperator, width: int = 16, depth: int = 3):
-        super().__init__(A)
+        super().__init__(A, width=width, depth=depth)
         ch = 2 if self.complex_data else 1
         self.unet = UNet(ch, ch, width=width, depth=depth)
 

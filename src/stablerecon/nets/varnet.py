@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from stablerecon.errors import StableReconError
 from stablerecon.nets.base import OperatorNet
 from stablerecon.nets.layers import batched, from_channels, to_channels
 from stablerecon.operators.base import LinearOperator
@@ -48,7 +49,10 @@ class VariationalNetwork(OperatorNet):
     """
 
     def __init__(self, A: LinearOperator, steps: int = 8, filters: int = 24, kernel: int = 5):
-        super().__init__(A)
+        super().__init__(A, steps=steps, filters=filters, kernel=kernel)
+        if kernel % 2 == 0:
+            raise StableReconError(f"VariationalNetwork kernel must be odd (the output keeps "
+                                   f"the image size), got {kernel}; use {kernel + 1}.")
         self.kernels = nn.ParameterList(
             nn.Parameter(torch.randn(filters, 2, kernel, kernel) / (2 * kernel * kernel) ** 0.5)
             for _ in range(steps))

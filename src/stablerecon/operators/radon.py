@@ -16,6 +16,7 @@ import scipy.sparse
 import torch
 
 from stablerecon.errors import StableReconError
+from stablerecon.memory_budget import check_fits
 from stablerecon.operators.base import LinearOperator, check_input, check_size, on_real_parts
 
 
@@ -230,7 +231,16 @@ class Radon(LinearOperator):
                 "(numpy.deg2rad(angles))."
             )
         size = shape[0]
+        if detectors is not None and (isinstance(detectors, bool) or not isinstance(
+                detectors, (int, np.integer)) or not 1 <= detectors <= 4 * size):
+            raise StableReconError(f"Radon: detectors must be an integer in [1, {4 * size}] "
+                                   f"(at most 4× the image side), got {detectors!r}.")
         detectors = size if detectors is None else int(detectors)
+        # Joseph's matrix: ≤ 2 entries per ray and image row/column (row, col, value and
+        # their concatenated copies, 48 bytes), then its CSR forms
+        check_fits(64 * angles.size * detectors * size,
+                   f"Radon(({size}, {size}), {angles.size} angles, {detectors} detectors)",
+                   "use fewer angles or detectors, or a smaller image")
         super().__init__(shape, (angles.size, detectors))
         rows, cols, vals = joseph_matrix(size, angles, detectors)
         for key, value in (("angles", angles), ("rows", rows), ("cols", cols), ("vals", vals)):

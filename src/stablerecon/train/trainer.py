@@ -29,7 +29,7 @@ from stablerecon.devices import generator, module_device, optimizer_step, resolv
 from stablerecon.errors import StableReconError
 from stablerecon.io import ensure_writable, locked, save_torch, write_json
 from stablerecon.modality import modality
-from stablerecon.nets.registry import build, build_operator, model_state
+from stablerecon.nets.registry import build, build_operator, load_state, model_state
 from stablerecon.noise import add_noise
 
 #: network name → (card network, modality, default architecture)
@@ -336,6 +336,28 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
     save_torch(path, state)
 
 
+#: what a checkpoint holds → its type (DAGAN's also hold its discriminator and optimiser)
+CHECKPOINT_FIELDS = {"config": dict, "model": dict, "optimizer": dict, "epoch": int,
+                     "history": list, "elapsed": float}
+
+
+def _check_checkpoint(path: Path, state: Any, dagan: bool) -> None:
+    """Refuse a checkpoint that lacks a field training needs (its config above all), naming
+    the file and the field, before any of it is used."""
+    fields = {**CHECKPOINT_FIELDS, **({"disc": dict, "disc_optimizer": dict} if dagan else {})}
+    if not isinstance(state, dict):
+        raise StableReconError(f"resume: {path} is not a checkpoint written by 'stablerecon "
+                               "train' (not a dict); remove it and start again.")
+    for key, kind in fields.items():
+        value = state.get(key)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            what = "is missing" if key not in state else f"is a {type(value).__name__}"
+            raise StableReconError(f"resume: checkpoint {path}: field {key!r} {what} (a "
+                                   f"{kind.__name__} is needed); it was not written by "
+                                   "'stablerecon train' or was edited. Remove it and start "
+                                   "again.")
+
+
 def train(cfg: TrainConfig, out: str | Path, resume: bool = False, console=None,
           command: str | None = None, device: str | torch.device = "cpu") -> dict[str, Any]:
     """Train ``cfg.net``; write ``<name>.ckpt`` each epoch, then ``<name>.pt`` and
@@ -401,15 +423,16 @@ def _train(cfg: TrainConfig, out: Path, resume: bool, console, command: str | No
             raise StableReconError(f"resume: {ckpt_path} is not a checkpoint written by "
                                    f"'stablerecon train' (or is damaged): {exc}. Remove it and "
                                    "start again.") from exc
+        _check_checkpoint(ckpt_path, state, dagan=disc is not None)
         same = lambda c: {k: v for k, v in c.items() if k not in ("epochs", "time_limit")}  # noqa: E731
         if same(state["config"]) != same(asdict(cfg)):
             raise StableReconError(f"resume: {ckpt_path} was written with other options "
                                    f"({state['config']}); use the same options (only epochs "
                                    "and time_limit may change) or a new out folder.")
-        model.load_state_dict(state["model"], strict=False)
+        load_state(model, state["model"], ckpt_path)
         opt.load_state_dict(state["optimizer"])
         if disc is not None:
-            disc.load_state_dict(state["disc"])
+            load_state(disc, state["disc"], ckpt_path)
             disc_opt.load_state_dict(state["disc_optimizer"])
         start_epoch, history, elapsed = state["epoch"] + 1, state["history"], state["elapsed"]
     user = _user_images(cfg)
