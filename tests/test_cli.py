@@ -83,6 +83,40 @@ def test_audit_command_writes_json_and_figures(tmp_path):
     assert "Kernel certificate" in report and "data:image/png;base64," in report
 
 
+def test_an_audit_with_a_failed_test_still_reports_the_rest(tmp_path):
+    """Denoising's identity has no kernel: the kernel test fails, the instability test's
+    report still renders, the failure is in the report and the exit status is 2."""
+    args = ["audit", "denoise-dncnn", "--tests", "instability,kernel", "--radii", "0.01",
+            "--steps", "2", "--out", str(tmp_path)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2 and "test(s) kernel failed" in result.output
+    report = (tmp_path / "report.html").read_text()
+    assert "The kernel test failed and has no results" in report
+    assert "Instability test" in report and "data:image/png;base64," in report
+    assert "no usable kernel" in json.loads((tmp_path / "kernel.json").read_text())[
+        "metrics"]["failed"]
+    state = json.loads((tmp_path / "audit-state.json").read_text())
+    assert state["done"] == ["instability"]  # a resumed run tries the kernel test again
+    again = runner.invoke(app, [*args, "--resume"])
+    assert again.exit_code == 2 and "test(s) kernel failed" in again.output
+
+
+def test_an_older_runs_figures_in_the_folder_stay_out_of_the_report(tmp_path):
+    """A PNG an older run left (same test's prefix, another figure) is not shown: the
+    report names the figures this run's results list, fresh or read back by --resume."""
+    import matplotlib.pyplot as plt
+
+    plt.imsave(tmp_path / "kernel-from-an-older-version.png", [[0.0, 1.0]])
+    args = ["audit", "mri-cascade", "--tests", "kernel", "--out", str(tmp_path)]
+    for extra in ([], ["--resume"]):
+        result = runner.invoke(app, [*args, *extra])
+        assert result.exit_code == 0, result.output
+        report = (tmp_path / "report.html").read_text()
+        files = json.loads((tmp_path / "kernel.json").read_text())["files"]
+        assert len(files) == 2 and report.count("data:image/png;base64,") == len(files)
+        assert "older-version" not in report
+
+
 def test_audit_command_rejects_unknown_tests(tmp_path):
     result = runner.invoke(app, ["audit", "mri-cascade", "--tests", "vibes", "--out",
                                  str(tmp_path)])

@@ -138,7 +138,7 @@ def audit_command(
             x = image_from_spec(image, A.in_shape)
         with locked(out, "audit"):
             results = run_to_folder(recon, A, x, chosen, out, resume=resume, radii=sizes,
-                                    steps=steps, seed=seed, progress=True)
+                                    steps=steps, seed=seed, progress=True, keep_going=True)
             summary = {name: res.metrics for name, res in results.items()}
             where = f"the {kspace.name} scan, slice {slice_index}" if kspace else image
             write_audit_report(out, f"stablerecon audit: {recon.name} on {where}", results)
@@ -148,6 +148,11 @@ def audit_command(
         console.print(f"{name}: " + " ".join(describe(res)), markup=False, highlight=False)
     console.print(f"[green]wrote[/] {out}")
     typer.echo(json.dumps(summary, indent=2, default=str))
+    failed = [name for name, res in results.items() if res.failed]
+    if failed:  # the report shows the rest; the run itself did not do all it was asked
+        _fail(StableReconError(f"test(s) {', '.join(failed)} failed (see above); the others "
+                               f"are in {out}/report.html. Rerun with --resume after the fix "
+                               "to run only those."))
 
 
 @app.command()

@@ -5,6 +5,7 @@ import torch
 
 import stablerecon as sr
 from stablerecon.errors import StableReconError
+from stablerecon.report.describe import describe
 
 
 class Counting(torch.nn.Module):
@@ -63,3 +64,17 @@ def test_clean_outputs_of_another_image_are_refused(mri32, linear_recon):
     other = sr.audit.clean_outputs(psi, None, A, (0.5 * x).to(torch.complex128))
     with pytest.raises(StableReconError, match="another image"):
         sr.audit.kernel(psi, A, x, phi=None, clean=other)
+
+
+def test_keep_going_turns_a_failed_test_into_a_failure_result():
+    A = sr.operators.Identity((16, 16))
+    x = sr.data.shepp_logan(16)
+    with pytest.raises(StableReconError, match="no usable kernel"):
+        sr.audit.run(lambda y: y, A, x, ["noise", "kernel"], radii=[0.01], phi=None)
+    seen = []
+    out = sr.audit.run(lambda y: y, A, x, ["noise", "kernel"], radii=[0.01], phi=None,
+                       keep_going=True, on_result=lambda n, r: seen.append((n, r.failed)))
+    assert out["kernel"].failed and "no usable kernel" in out["kernel"].metrics["failed"]
+    assert not out["noise"].failed and out["noise"].metrics["r_rel"] == pytest.approx(0.01)
+    assert seen == [("noise", False), ("kernel", True)]
+    assert describe(out["kernel"]) == out["kernel"].notes

@@ -80,6 +80,8 @@ class AuditResult:
         The seed used.
     notes : list of str
         What a reader must know (a weaker search, an unconverged Φ).
+    files : list of str
+        The figure files saved for it in its folder (set by ``save`` and when read back).
     """
 
     audit: str
@@ -89,6 +91,34 @@ class AuditResult:
     plots: list[Plot] = field(default_factory=list)
     seed: int = 0
     notes: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+
+    @classmethod
+    def failure(cls, audit: str, message: str, seed: int = 0) -> AuditResult:
+        """The result of a test that could not run: ``metrics["failed"]`` holds the reason,
+        and the note says it (a report shows it in the test's place and renders the rest).
+
+        Parameters
+        ----------
+        audit : str
+            The test's name.
+        message : str
+            Why it failed (the error's message).
+        seed : int
+            The seed it was given.
+
+        Returns
+        -------
+        AuditResult
+            With no figures.
+        """
+        return cls(audit, {"failed": message}, seed=seed,
+                   notes=[f"The {audit} test failed and has no results: {message}"])
+
+    @property
+    def failed(self) -> bool:
+        """Whether this is a :meth:`failure`."""
+        return "failed" in self.metrics
 
     def perturbations(self) -> list[torch.Tensor]:
         """The instability test's perturbations r_1, r_2, … in the order of its sizes.

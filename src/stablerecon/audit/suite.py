@@ -73,8 +73,8 @@ def run(model: Any, A: LinearOperator, x: torch.Tensor,
         options: dict[str, dict[str, Any]] | None = None,
         progress: bool = False, clean: Clean | None = None,
         done: dict[str, AuditResult] | None = None,
-        on_result: Callable[[str, AuditResult], None] | None = None
-        ) -> dict[str, AuditResult]:
+        on_result: Callable[[str, AuditResult], None] | None = None,
+        keep_going: bool = False) -> dict[str, AuditResult]:
     """Run ``tests`` on Ψ = ``model`` at x beside Φ, with Ψ(Ax) and Φ(Ax) computed once.
 
     Parameters
@@ -103,6 +103,11 @@ def run(model: Any, A: LinearOperator, x: torch.Tensor,
         test compares with a done instability test).
     on_result : callable, optional
         ``on_result(name, result)`` as each test that runs finishes.
+    keep_going : bool
+        A test that fails with a :class:`StableReconError` (the model raised, a test that
+        does not apply to this operator) becomes :meth:`AuditResult.failure` and the other
+        tests still run (the noise test then takes ``max(radii)`` if the instability test
+        failed); default: the error stops the run.
 
     Returns
     -------
@@ -118,39 +123,47 @@ def run(model: Any, A: LinearOperator, x: torch.Tensor,
     results: dict[str, AuditResult] = {k: v for k, v in (done or {}).items() if k in chosen}
     if all(name in results for name in chosen):
         return {name: results[name] for name in chosen}
-    from stablerecon.data.scan import Scan
-
     psi = as_reconstructor(model)
     phi_r = default_phi(A, phi, x, **(phi_options or {}))
     clean = clean_outputs(psi, phi_r, A, anchor_of(A, x, psi), clean)
     common = {"seed": seed, "phi": phi_r}
     for name in (t for t in TESTS if t in chosen and t not in results):
-        extra = options.get(name, {})
-        if isinstance(x, Scan) and name in ("more_samples", "accuracy", "kernel"):
-            out = _on_scan_image(name, psi, A, x, common, extra)
-            results[name] = out
-            if on_result is not None:
-                on_result(name, out)
-            continue
-        if name == "instability":
-            out = instability(psi, A, x, radii=radii, steps=steps, progress=progress,
-                              clean=clean, **common, **extra)
-        elif name == "noise":
-            worst = results.get("instability")
-            size = {"worst_case": worst} if worst is not None else {"r_rel": max(radii)}
-            out = noise(psi, A, x, clean=clean, **size, **common, **extra)
-        elif name == "curve":
-            out = curve(psi, A, x, steps=max(steps // 3, 1), **common, **extra)
-        elif name == "more_samples":  # other masks, other operators: Φ is built per mask
-            out = more_samples(psi, x, seed=seed, phi=phi, **extra)
-        elif name == "accuracy":
-            out = accuracy(psi, A, x, clean=clean, **common, **extra)
-        else:
-            out = kernel(psi, A, x, clean=clean, **common, **extra)
+        try:
+            out = _one_test(name, psi, A, x, results, radii, steps, progress, clean, common,
+                            phi, seed, options.get(name, {}))
+        except StableReconError as exc:
+            if not keep_going:
+                raise
+            out = AuditResult.failure(name, str(exc), seed=seed)
         results[name] = out
         if on_result is not None:
             on_result(name, out)
     return {name: results[name] for name in chosen}
+
+
+def _one_test(name: str, psi, A: LinearOperator, x, results: dict[str, AuditResult], radii,
+              steps: int, progress: bool, clean: Clean, common: dict[str, Any], phi: Any,
+              seed: int, extra: dict[str, Any]) -> AuditResult:
+    """Test ``name`` of :func:`run`, given the results of the tests before it."""
+    from stablerecon.data.scan import Scan
+
+    if isinstance(x, Scan) and name in ("more_samples", "accuracy", "kernel"):
+        return _on_scan_image(name, psi, A, x, common, extra)
+    if name == "instability":
+        return instability(psi, A, x, radii=radii, steps=steps, progress=progress,
+                           clean=clean, **common, **extra)
+    if name == "noise":
+        worst = results.get("instability")
+        size = ({"worst_case": worst} if worst is not None and not worst.failed
+                else {"r_rel": max(radii)})
+        return noise(psi, A, x, clean=clean, **size, **common, **extra)
+    if name == "curve":
+        return curve(psi, A, x, steps=max(steps // 3, 1), **common, **extra)
+    if name == "more_samples":  # other masks, other operators: Φ is built per mask
+        return more_samples(psi, x, seed=seed, phi=phi, **extra)
+    if name == "accuracy":
+        return accuracy(psi, A, x, clean=clean, **common, **extra)
+    return kernel(psi, A, x, clean=clean, **common, **extra)
 
 
 def _on_scan_image(name: str, psi, A: LinearOperator, scan, common: dict[str, Any],

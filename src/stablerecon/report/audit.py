@@ -17,18 +17,26 @@ if TYPE_CHECKING:
     from stablerecon.audit.result import AuditResult
 
 
+def figure_files(result: AuditResult) -> list[str]:
+    """The PNG names :func:`save_result` writes for ``result``'s figures and plots."""
+    return [f"{result.audit}-{item.name}.png" for item in [*result.figures, *result.plots]]
+
+
 def save_result(result: AuditResult, directory: str | Path) -> list[Path]:
-    """Write ``result`` into ``directory``; returns the paths written."""
+    """Write ``result`` into ``directory``; returns the paths written. The JSON lists the
+    figure files (``files``), so that a report names this run's figures and never a stale
+    PNG an older run left in the folder."""
     directory = Path(directory)
     paths = [write_json(directory / f"{result.audit}.json",
                         {"audit": result.audit, "seed": result.seed, "notes": result.notes,
-                         "metrics": result.metrics})]
+                         "metrics": result.metrics, "files": figure_files(result)})]
     for fig in result.figures:
         paths.append(image_grid(directory / f"{result.audit}-{fig.name}.png", fig.rows,
                                 fig.titles, suptitle=fig.suptitle, vrange=fig.vrange))
     for plot in result.plots:
         paths.append(line_plot(directory / f"{result.audit}-{plot.name}.png", plot.x,
                                plot.series, plot.xlabel, plot.ylabel, plot.title))
+    result.files = figure_files(result)
     return paths
 
 
@@ -75,7 +83,7 @@ def write_audit_report(directory: str | Path, title: str,
         sections.append(Section("What the numbers show", said["sentences"], figures=[
             contrast_plot(directory / "contrast.png", inst, noise)]))
     for name, result in results.items():
-        figures = sorted(directory.glob(f"{name}-*.png"))
+        figures = [directory / f for f in result.files if (directory / f).is_file()]
         sections.append(Section(TITLES.get(name, name), describe(result), figures=figures))
     return write_report(directory / "report.html", title, sections)
 
@@ -88,7 +96,8 @@ def run_to_folder(model: Any, A: Any, x: torch.Tensor, tests: Sequence[str],
     ``resume``, tests that an earlier run with the same model, image and settings finished
     are read back (their JSON, and the instability test's perturbations, which the noise
     test needs) instead of run again; the results equal an uninterrupted run's.
-    ``settings`` are :func:`stablerecon.audit.run`'s keyword arguments."""
+    ``settings`` are :func:`stablerecon.audit.run`'s keyword arguments (``keep_going``: a
+    failed test is saved as its failure, listed as not done, and the others run)."""
     from stablerecon.audit import as_reconstructor, check_tests, run
 
     directory = Path(directory)
@@ -102,6 +111,8 @@ def run_to_folder(model: Any, A: Any, x: torch.Tensor, tests: Sequence[str],
 
     def save(name: str, result: AuditResult) -> None:
         save_result(result, directory)
+        if result.failed:  # saved for the report; a resumed run tries it again
+            return
         if name == "instability":  # what the noise test of a resumed run compares with
             save_torch(directory / "instability-perturbations.pt",
                        {k: v.detach().cpu() for k, v in result.images.items()
@@ -158,7 +169,8 @@ def _load(directory: Path, name: str) -> AuditResult:
 
     try:
         data = json.loads((directory / f"{name}.json").read_text())
-        result = AuditResult(name, data["metrics"], seed=data["seed"], notes=data["notes"])
+        result = AuditResult(name, data["metrics"], seed=data["seed"], notes=data["notes"],
+                             files=[str(f) for f in data.get("files", [])])
         if name == "instability":
             result.images = torch.load(directory / "instability-perturbations.pt",
                                        weights_only=True)

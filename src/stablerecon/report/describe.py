@@ -145,6 +145,8 @@ def describe(result: AuditResult) -> list[str]:
         Sentences with the numbers; for a test without a reading here (``curve``,
         ``more_samples``), a pointer to its JSON. The result's notes follow.
     """
+    if result.failed:  # the note says it
+        return list(result.notes)
     reader = _DESCRIBE.get(result.audit)
     sentences = reader(result.metrics) if reader else [
         f"{result.audit}: see {result.audit}.json for the numbers."]
