@@ -23,6 +23,7 @@ from typing import Any
 import torch
 
 from stablerecon import validate
+from stablerecon.audit import attacks
 from stablerecon.audit.common import (
     PARAMETERS,
     Anchor,
@@ -123,7 +124,7 @@ def instability(model: Any, A: LinearOperator, x: torch.Tensor,
                 lr: float | None = None, space: str = "image", restarts: int = 1,
                 seed: int = 0, phi: Any = "auto", gradient_free: bool | None = None,
                 tol: float = 1e-4, progress: bool = False,
-                clean: Clean | None = None) -> AuditResult:
+                clean: Clean | None = None, thorough: bool = False) -> AuditResult:
     r"""Worst-case perturbations of Ψ = ``model`` at x, and what they do to Φ.
 
     Searches r maximising :math:`\|\Psi(A(x+r)) - \Psi(Ax)\|` (ball mode, with
@@ -159,6 +160,11 @@ def instability(model: Any, A: LinearOperator, x: torch.Tensor,
     progress : bool
         Show a progress bar.
     {{clean}}
+    thorough : bool
+        Ball mode: run every search of :mod:`stablerecon.audit.attacks` (normalised ascent,
+        a Jacobian start, multi-start projected gradient, projected Adam, the penalty form
+        with momentum), ``steps`` evaluations each, and keep the best; each row names the
+        search that found it. About five times the cost of the default.
 
     Returns
     -------
@@ -191,6 +197,9 @@ def instability(model: Any, A: LinearOperator, x: torch.Tensor,
     gradient_free = (not psi.differentiable) if gradient_free is None else gradient_free
     if gradient_free and mode == "lambda":
         raise StableReconError("the gradient-free search works in ball mode; pass radii=.")
+    if thorough and (mode == "lambda" or gradient_free):
+        raise StableReconError("thorough=True combines gradient searches on a ball: pass "
+                               "radii= and a differentiable model.")
     gen = generator(seed, x.device)
     ref = clean_outputs(psi, phi_r, A, at, clean)
     y0, base, phi_base, phi_solve = ref.y, ref.psi, ref.phi, ref.phi_solver
@@ -215,9 +224,15 @@ def instability(model: Any, A: LinearOperator, x: torch.Tensor,
     with Progress(transient=True, disable=not progress) as bar:
         task = bar.add_task(f"instability of {psi.name}", total=len(values) * restarts)
         for value in values:
-            best_r, best_change, best_trace = None, -1.0, []
+            best_r, best_change, best_steps, best_winner = None, -1.0, 0, None
             for _ in range(restarts):
-                if gradient_free:
+                if thorough:
+                    found = attacks.thorough(
+                        lambda v: psi(measurements(A, at.y, v, space)), base,
+                        _perturbation_like(at, space), value * scale, steps, gen)
+                    r, winner = found.r, found.method
+                    steps_run = found.evaluations  # of all five searches
+                elif gradient_free:
                     r, trace = _gradient_free(psi, A, at, base, value * scale, steps, space,
                                               gen)
                 elif mode == "ball":
@@ -225,21 +240,27 @@ def instability(model: Any, A: LinearOperator, x: torch.Tensor,
                                             tol)
                 else:
                     r, trace = _ascent_lambda(psi, A, at, base, value, steps, lr, space, gen, tol)
+                if not thorough:
+                    steps_run = len(trace)
                 with torch.no_grad():
-                    found = change(psi(measurements(A, y0, r, space)), base)
-                if found > best_change:
-                    best_r, best_change, best_trace = r, found, trace
+                    change_now = change(psi(measurements(A, y0, r, space)), base)
+                if change_now > best_change:
+                    best_r, best_change, best_steps = r, change_now, steps_run
+                    best_winner = winner if thorough else None
                 bar.advance(task)
             perturbations.append(best_r)
             with warm_started(phi_r, ref):
                 rows.append(_report(psi, phi_r, A, at, best_r, space, base, phi_base, clean,
-                                    scale, value, len(best_trace)))
+                                    scale, value, best_steps))
+            if thorough:
+                rows[-1]["search"] = best_winner
     result = AuditResult("instability", {
         "model": psi.name, "mode": mode, "space": space,
         "psi_clean": clean["psi"], "phi_clean": clean.get("phi"), "phi_solver": phi_solve,
         "method": "gradient-free search (weaker than gradient ascent)" if gradient_free
-                  else ("projected normalised gradient ascent" if mode == "ball"
-                        else "Adam ascent on Q(r)"),
+                  else "thorough: the best of five searches (stablerecon.audit.attacks)"
+                  if thorough else ("projected normalised gradient ascent" if mode == "ball"
+                                    else "Adam ascent on Q(r)"),
         "steps": steps, "restarts": restarts, "perturbations": rows,
         "phi": phi_r.name if phi_r is not None else None, **at.record()}, seed=seed)
     result.images = {"x": x.detach(), "psi_clean": base}
