@@ -194,7 +194,7 @@ def jacobian_start(g: Map, base: torch.Tensor, like: torch.Tensor, radius: float
     zero = torch.zeros_like(like)
     v = _start(like, 1.0, gen)
     spent = 0
-    for _ in range(iterations):
+    for _ in range(max(1, min(iterations, budget // 3))):  # a third of the budget at most
         _, u = torch.autograd.functional.jvp(g, zero, v)
         _, w = torch.autograd.functional.vjp(g, zero, u)
         spent += 2
